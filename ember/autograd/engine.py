@@ -1,0 +1,146 @@
+"""The backward engine: dependency counting over the graph, then nodes run in an order where
+every node has all its incoming gradients first (as torch's engine guarantees).
+
+Without create_graph the backward formulas run under no_grad; without retain_graph each node
+frees its saved tensors right after it ran.
+"""
+from . import grad_mode
+from .graph import AccumulateGrad, accumulator_of
+
+
+def _root_node(t):
+    if t.grad_fn is not None:
+        return t.grad_fn, t._output_nr
+    if t.requires_grad:
+        return accumulator_of(t), 0
+    raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+
+
+def _make_grads(tensors, grads):
+    from .._tensor import Tensor
+    from .. import ops
+    out = []
+    for t, g in zip(tensors, grads):
+        if g is None:
+            if t.requires_grad and t._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if not t.dtype.is_floating_point and not t.dtype.is_complex:
+                raise RuntimeError("grad can be implicitly created only for real scalar outputs "
+                                   f"but got {t.dtype}")
+            g = ops.ones_like(t)
+        elif not isinstance(g, Tensor):
+            g = ops.tensor(g, dtype=t.dtype)
+        elif g.shape != t.shape:
+            raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {g.shape} and "
+                               f"output[0] has a shape of {t.shape}.")
+        out.append(g)
+    return out
+
+
+def run_backward(tensors, grads, retain_graph=None, create_graph=False, inputs=None,
+                 allow_unused=True, accumulate=True):
+    """Backpropagate from `tensors` with seed gradients `grads`.
+
+    accumulate=True (Tensor.backward) adds into the .grad of leaves (only those in `inputs` if
+    given); accumulate=False (autograd.grad) returns the gradients of `inputs` instead.
+    """
+    if retain_graph is None:
+        retain_graph = create_graph
+    for t in tensors:
+        if not t.requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a "
+                               "grad_fn")
+    grads = _make_grads(tensors, grads)
+    roots = [_root_node(t) for t in tensors]
+
+    captures = {}                   # (node, output_nr) -> index in inputs
+    if inputs is not None:
+        for i, t in enumerate(inputs):
+            if t.grad_fn is not None:
+                captures[(t.grad_fn, t._output_nr)] = i
+            elif t.requires_grad:
+                captures[(accumulator_of(t), 0)] = i
+            else:
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+    results = [None] * (len(inputs) if inputs is not None else 0)
+
+    # Count, for each node, how many edges lead into it from the part of the graph we run.
+    deps = {}
+    stack = [n for n, _ in roots]
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        for nxt, _ in node.next_functions:
+            if nxt is None:
+                continue
+            deps[nxt] = deps.get(nxt, 0) + 1
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+
+    buffers = {}
+    for (node, nr), g in zip(roots, grads):
+        buf = buffers.setdefault(node, [None] * node.n_outputs)
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+    ready = [n for n, _ in roots if deps.get(n, 0) == 0]
+    ready = list(dict.fromkeys(ready))
+
+    prev_mode = grad_mode._enabled[0]
+    grad_mode._enabled[0] = create_graph
+    try:
+        while ready:
+            node = ready.pop()
+            buf = buffers.pop(node)
+            if node._pre_hooks:
+                for hook in node._pre_hooks:
+                    new = hook(buf)
+                    if new is not None:
+                        buf = list(new)
+            if node._retain:
+                for nr, ref in node._retain.items():
+                    t = ref()
+                    if t is not None and buf[nr] is not None:
+                        g = buf[nr].detach() if not create_graph else buf[nr]
+                        t.grad = g if t.grad is None else t.grad + g
+            if captures:
+                for nr in range(node.n_outputs):
+                    i = captures.get((node, nr))
+                    if i is not None and buf[nr] is not None:
+                        results[i] = buf[nr] if results[i] is None else results[i] + buf[nr]
+            if type(node) is AccumulateGrad:
+                if accumulate and (inputs is None or (node, 0) in captures):
+                    node.apply(buf)
+                continue
+            if all(g is None for g in buf):
+                in_grads = (None,) * len(node.next_functions)
+            else:
+                in_grads = node.apply(buf)
+                if node._hooks:
+                    for hook in node._hooks:
+                        new = hook(in_grads, tuple(buf))
+                        if new is not None:
+                            in_grads = tuple(new)
+            if not retain_graph:
+                node._release()
+            for (nxt, nr), g in zip(node.next_functions, in_grads):
+                if nxt is None:
+                    continue
+                nbuf = buffers.get(nxt)
+                if nbuf is None:
+                    nbuf = buffers[nxt] = [None] * nxt.n_outputs
+                if g is not None:
+                    nbuf[nr] = g if nbuf[nr] is None else nbuf[nr] + g
+                deps[nxt] -= 1
+                if deps[nxt] == 0:
+                    ready.append(nxt)
+    finally:
+        grad_mode._enabled[0] = prev_mode
+
+    if not accumulate:
+        for i, r in enumerate(results):
+            if r is None and not allow_unused:
+                raise RuntimeError("One of the differentiated Tensors appears to not have been "
+                                   "used in the graph. Set allow_unused=True if this is the "
+                                   "desired behavior.")
+        return tuple(results)
+    return None

@@ -1,0 +1,126 @@
+"""autograd.Function: user-defined ops with static forward/backward and a ctx.
+
+    class MyReLU(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x.clamp(min=0)
+        @staticmethod
+        def backward(ctx, grad):
+            x, = ctx.saved_tensors
+            return grad * (x > 0)
+
+The node of `MyReLU.apply(x)` is named MyReLUBackward, as in torch.
+"""
+from . import grad_mode
+from .graph import Node, _FREED
+
+
+class FunctionCtx:
+    """The ctx of a custom Function: save_for_backward, saved_tensors, needs_input_grad,
+    mark_dirty, mark_non_differentiable, set_materialize_grads."""
+
+    def save_for_backward(self, *tensors):
+        self._saved = tensors
+        self._saved_versions = tuple(t._vc.value if t is not None else None for t in tensors)
+
+    @property
+    def saved_tensors(self):
+        saved = getattr(self, "_saved", ())
+        if saved is None:
+            raise RuntimeError(_FREED)
+        for t, v in zip(saved, self._saved_versions):
+            if t is not None and t._vc.value != v:
+                raise RuntimeError("one of the variables needed for gradient computation has been "
+                                   "modified by an inplace operation")
+        return saved
+
+    def mark_dirty(self, *tensors):
+        self._dirty = tensors
+
+    def mark_non_differentiable(self, *tensors):
+        self._non_diff = set(map(id, tensors))
+
+    def set_materialize_grads(self, value):
+        self._materialize = value
+
+
+class BackwardCFunction(Node, FunctionCtx):
+    """The graph node of a custom Function: it is also the ctx the user's methods see."""
+
+    def apply(self, grads):
+        if getattr(self, "_saved", ()) is None:
+            raise RuntimeError(_FREED)
+        if getattr(self, "_materialize", True):
+            from ..ops.creation import zeros
+            grads = [g if g is not None else zeros(shape, dtype=dt)
+                     for g, (shape, dt) in zip(grads, self._out_meta)]
+        result = self._function.backward(self, *grads)
+        if not isinstance(result, tuple):
+            result = (result,)
+        if len(result) < len(self._inputs_mask):
+            raise RuntimeError(f"function {type(self).__name__} returned an incorrect number of "
+                               f"gradients (expected {len(self._inputs_mask)}, got "
+                               f"{len(result)})")
+        return [g for g, is_tensor in zip(result, self._inputs_mask) if is_tensor]
+
+    def _release(self):
+        if hasattr(self, "_saved"):
+            self._saved = None
+
+
+class _FunctionMeta(type):
+    def __init__(cls, name, bases, attrs):
+        super().__init__(name, bases, attrs)
+        cls._backward_cls = type(name + "Backward", (BackwardCFunction,), {"_function": cls})
+
+
+class Function(metaclass=_FunctionMeta):
+    """Base class of custom autograd functions (torch.autograd.Function)."""
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom "
+                                  "autograd.Function.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement either the backward or vjp method for "
+                                  "your custom autograd.Function to use it with backward mode AD.")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        from .._tensor import Tensor
+        from ..ops._registry import edge
+        node = cls._backward_cls()
+        node._pre_hooks = node._hooks = node._retain = None
+        tensors = [a for a in args if isinstance(a, Tensor)]
+        node._inputs_mask = tuple(isinstance(a, Tensor) for a in args)
+        node.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        with grad_mode.no_grad():
+            out = cls.forward(node, *args, **kwargs)
+        if not (grad_mode._enabled[0] and any(t.requires_grad for t in tensors)):
+            return out
+        node.next_functions = tuple(edge(t) for t in tensors)
+        outs = out if isinstance(out, tuple) else (out,)
+        non_diff = getattr(node, "_non_diff", set())
+        dirty = getattr(node, "_dirty", ())
+        results = []
+        for nr, o in enumerate(outs):
+            if isinstance(o, Tensor) and id(o) not in non_diff and o.dtype.is_floating_point:
+                if any(o is t for t in tensors) and not any(o is d for d in dirty):
+                    o = o.view_as(o)           # an input returned as is: a new tensor, as torch
+                o.grad_fn, o.requires_grad, o._output_nr = node, True, nr
+            results.append(o)
+        node.n_outputs = len(outs)
+        node._out_meta = tuple((o.shape, o.dtype) if isinstance(o, Tensor) else ((), None)
+                               for o in outs)
+        return tuple(results) if isinstance(out, tuple) else results[0]
+
+
+class NestedIOFunction(Function):
+    pass
+
+
+def once_differentiable(fn):
+    return fn

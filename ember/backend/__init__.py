@@ -1,0 +1,1 @@
+"""Array backends: NumPy (CPU, the reference), CuPy (GPU), numba kernels (optional, CPU)."""

@@ -1,0 +1,11 @@
+"""Every op of ember, declared once in its family's file; importing this package registers
+them all (functions here, methods on Tensor)."""
+from .pointwise import *          # noqa: F401,F403
+from .pointwise import div, abs, round, pow, sign, neg, where, floor_divide  # noqa: F401
+from .reduction import *          # noqa: F401,F403
+from .reduction import sum, max, min, all, any, mean, prod, std, var, norm  # noqa: F401
+from .shape import *              # noqa: F401,F403
+from .indexing import *           # noqa: F401,F403
+from .linalg import *             # noqa: F401,F403
+from .creation import *           # noqa: F401,F403
+from .creation import range_ as range  # noqa: F401

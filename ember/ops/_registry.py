@@ -1,0 +1,364 @@
+"""The op registry: one declaration per op gives the function (ember.add), the method
+(Tensor.add), the in-place method (Tensor.add_), the `out=` keyword and the graph node class
+(AddBackward0).
+
+    @op(promote=(0, 1), inplace=True)
+    def add(input, other, alpha=1):             # forward: arrays in, array out
+        return input + other if alpha == 1 else input + alpha * other
+
+    @add.backward
+    def _(ctx, grad, input, other, alpha=1):    # backward: ember Tensors in, one grad per argument
+        return grad, grad * alpha if alpha != 1 else grad
+
+The registry owns what every op shares: torch's type promotion (`promote`), wrapping arrays
+into Tensors, recording the node with its inputs and their versions, views sharing the version
+counter, in-place and out= semantics, reducing broadcast gradients to each input's shape and
+dtype, and running backward through ember ops so that double backward works.
+"""
+import inspect
+
+import numpy as np
+
+from .. import _dtype
+from .._tensor import Tensor, wrap
+from ..autograd import grad_mode
+from ..autograd.graph import Node, accumulator_of, _FREED
+
+_ndarray = np.ndarray
+_enabled = grad_mode._enabled
+REGISTRY = {}        # name -> OpSpec, for the test harness and the docs
+
+
+class OpNode(Node):
+    """A node created by an op of the registry; it is its own `ctx` unless the op made one."""
+
+    __slots__ = ()
+    _spec = None
+
+    def apply(self, grads):
+        spec = self._spec
+        args = self._args
+        if args is None:
+            raise RuntimeError(_FREED)
+        if self._versions:
+            _check_versions(self)
+        grad = grads[0] if self.n_outputs == 1 else tuple(
+            g if g is not None else wrap(np.zeros(shape, dt)) for g, (shape, dt) in
+            zip(grads, self._out_meta))
+        ctx = self.ctx if self.ctx is not None else self
+        result = spec.backward(ctx, grad, *args, **self._kwargs)
+        if type(result) is not tuple:
+            result = (result,)
+        out = []
+        for (i, j), (shape, dt) in zip(self._tpos, self._meta):
+            g = result[i] if j is None else result[i][j]
+            if g is not None:
+                if g._data.shape != shape:
+                    g = sum_to(g, shape)
+                if g._data.dtype != dt:
+                    g = g.to(_dtype._BY_NP[dt])
+            out.append(g)
+        return out
+
+    def _release(self):
+        if self._saves:
+            self._args = None
+            self._kwargs = None
+            if self.ctx is not None:
+                self.ctx.__dict__.clear()
+            self.__dict__.pop("out", None)
+
+    @property
+    def needs_input_grad(self):
+        return self._needs
+
+    @property
+    def saved_tensors(self):
+        return tuple(a for a in self._args if isinstance(a, Tensor))
+
+
+class Ctx:
+    """Scratch space an op's forward fills for its backward (`ctx=True` ops)."""
+
+
+def _check_versions(node):
+    for t, v in node._versions:
+        if t._vc.value != v:
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: [{t.type()} [{', '.join(map(str, t.shape))}]], which is "
+                f"output 0 of {type(node).__name__}, is at version {t._vc.value}; expected "
+                f"version {v} instead. Hint: enable anomaly detection to find the operation that "
+                "failed to compute its gradient, with torch.autograd.set_detect_anomaly(True).")
+
+
+def sum_to(g, shape):
+    """Sum a broadcast gradient back to `shape` (the one place broadcasting is undone)."""
+    lead = g.dim() - len(shape)
+    dims = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape)
+                                      if s == 1 and g.shape[i + lead] != 1)
+    if dims:
+        g = g.sum(dims, keepdim=True)
+        if lead:
+            g = g.reshape(shape)
+    return g
+
+
+def edge(t):
+    if t.grad_fn is not None:
+        return (t.grad_fn, t._output_nr)
+    if t.requires_grad:
+        return (accumulator_of(t), 0)
+    return (None, 0)
+
+
+class OpSpec:
+    __slots__ = ("name", "forward", "backward", "node_cls", "promote", "saves", "save_output",
+                 "ctx", "view", "params", "defaults", "function", "differentiable", "float_out")
+
+    def __init__(self, name, forward, promote, saves, save_output, ctx, view, node, float_out):
+        self.name = name
+        self.forward = forward
+        self.backward = None
+        self.promote = promote
+        self.saves = saves
+        self.save_output = save_output
+        self.ctx = ctx
+        self.view = view
+        self.float_out = float_out
+        sig = inspect.signature(forward)
+        params = [p for p in sig.parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        if ctx:
+            params = params[1:]
+        self.params = tuple(p.name for p in params)
+        self.defaults = tuple(p.default for p in params)
+        node_name = node or "".join(w.capitalize() for w in name.strip("_").split("_")) + "Backward0"
+        self.node_cls = type(node_name, (OpNode,), {"__slots__": (), "_spec": self})
+
+
+def _normalize(spec, args, kwargs):
+    """Move keyword arguments that name positional parameters into args (fills defaults)."""
+    params = spec.params
+    names = [k for k in kwargs if k in params]
+    if not names:
+        return args, kwargs
+    kwargs = dict(kwargs)
+    last = max(params.index(k) for k in names)
+    args = list(args)
+    for i in range(len(args), last + 1):
+        if params[i] in kwargs:
+            args.append(kwargs.pop(params[i]))
+        elif spec.defaults[i] is inspect.Parameter.empty:
+            raise TypeError(f"{spec.name}() missing required argument '{params[i]}'")
+        else:
+            args.append(spec.defaults[i])
+    for k in names:
+        if k in kwargs:
+            raise TypeError(f"{spec.name}() got multiple values for argument '{k}'")
+    return tuple(args), kwargs
+
+
+def _promote(spec, args, tensors):
+    """Cast the arrays of the promoted arguments to torch's result dtype."""
+    dims, zeros, scalars = [], [], []
+    for i in spec.promote:
+        if i >= len(args):
+            continue
+        a = args[i]
+        if isinstance(a, Tensor):
+            (dims if a._data.ndim else zeros).append(a.dtype)
+        elif a is not None and not isinstance(a, (list, tuple, str)):
+            scalars.append(_dtype._scalar_category(a))
+    result = _dtype.result_type_of(dims, zeros, scalars)
+    if spec.float_out and not (result.is_floating_point or result.is_complex):
+        result = _dtype.get_default_dtype()
+    return result
+
+
+def call(spec, args, kwargs):
+    """Run an op: unwrap tensors, promote, forward, wrap, record the node if grad is needed."""
+    if kwargs:
+        if "out" in kwargs:
+            kwargs = dict(kwargs)
+            out = kwargs.pop("out")
+            if out is not None:
+                return write_out(out, call(spec, args, kwargs), spec.name)
+        args, kwargs = _normalize(spec, args, kwargs)
+    arrays = list(args)
+    tensors = []
+    tpos = []
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor):
+            tensors.append(a)
+            tpos.append((i, None))
+            arrays[i] = a._data
+        elif type(a) in (list, tuple) and a and isinstance(a[0], Tensor):
+            arrays[i] = [t._data for t in a]
+            for j, t in enumerate(a):
+                tensors.append(t)
+                tpos.append((i, j))
+    if spec.promote is not None:
+        dt = _promote(spec, args, tensors).np
+        for i in spec.promote:
+            if i < len(arrays):
+                a = arrays[i]
+                if type(a) is _ndarray and a.dtype != dt:
+                    arrays[i] = a.astype(dt)
+                elif type(a) is list:
+                    arrays[i] = [x if x.dtype == dt else x.astype(dt) for x in a]
+    ctx = Ctx() if spec.ctx else None
+    result = spec.forward(ctx, *arrays, **kwargs) if ctx is not None else \
+        spec.forward(*arrays, **kwargs)
+    requires = _enabled[0] and spec.backward is not None and any(t.requires_grad for t in tensors)
+    if type(result) is tuple:
+        outs = tuple(wrap(r) for r in result)
+        if requires:
+            _record(spec, outs, args, kwargs, tensors, tpos, ctx)
+        return outs
+    out = wrap(result)
+    if spec.view:
+        base = tensors[0]
+        out._vc = base._vc
+        out._base = base._base if base._base is not None else base
+    if requires:
+        _record(spec, (out,), args, kwargs, tensors, tpos, ctx)
+    return out
+
+
+def _record(spec, outs, args, kwargs, tensors, tpos, ctx):
+    node = spec.node_cls()
+    node.next_functions = tuple(edge(t) for t in tensors)
+    node._pre_hooks = node._hooks = node._retain = None
+    node.ctx = ctx
+    node._args = args
+    node._kwargs = kwargs
+    node._tpos = tpos
+    node._meta = tuple((t._data.shape, t._data.dtype) for t in tensors)
+    needs = [False] * len(args)
+    for (i, _), t in zip(tpos, tensors):
+        if t.requires_grad:
+            needs[i] = True
+    node._needs = tuple(needs)
+    node._saves = spec.saves
+    node._versions = tuple((t, t._vc.value) for t in tensors) if spec.saves else ()
+    node.n_outputs = len(outs)
+    if len(outs) > 1:
+        node._out_meta = tuple((o._data.shape, o._data.dtype) for o in outs)
+    for nr, o in enumerate(outs):
+        if o._data.dtype.kind in "fc":
+            o.requires_grad = True
+            o.grad_fn = node
+            o._output_nr = nr
+    if spec.save_output:
+        target = ctx if ctx is not None else node
+        target.out = outs[0] if len(outs) == 1 else outs
+        node._versions += tuple((o, o._vc.value) for o in outs if o.grad_fn is node)
+    return node
+
+
+def op(fn=None, *, name=None, promote=None, saves=True, save_output=False, ctx=False,
+       view=False, node=None, float_out=False, method=True, inplace=False):
+    """Declare an op. `promote` lists the argument positions that take part in torch's type
+    promotion (their arrays arrive cast to the result dtype); `float_out` turns an integer
+    result dtype into the default float dtype (true division, exp, ...); `saves=False` when
+    backward needs no input values (only shapes); `save_output` gives backward `ctx.out`;
+    `ctx=True` passes a Ctx to forward as first argument; `view` makes the output share the
+    first input's storage version counter."""
+    def register(forward):
+        opname = name or forward.__name__
+        spec = OpSpec(opname, forward, promote, saves, save_output, ctx, view, node, float_out)
+        REGISTRY[opname] = spec
+
+        def function(*args, **kwargs):
+            return call(spec, args, kwargs)
+
+        function.__name__ = function.__qualname__ = opname
+        function.__doc__ = forward.__doc__
+        function.spec = spec
+
+        def set_backward(bwd):
+            spec.backward = bwd
+            return bwd
+
+        function.backward = set_backward
+        spec.function = function
+        if method:
+            setattr(Tensor, opname, function)
+        if inplace:
+            setattr(Tensor, opname + "_", make_inplace(function, opname))
+        return function
+    return register(fn) if fn is not None else register
+
+
+def make_inplace(function, name):
+    """The in-place method of an op: compute out of place from a snapshot of self (so that the
+    graph keeps self's old value), then write into self's storage."""
+    spec = function.spec
+
+    def method(self, *args, **kwargs):
+        src = self
+        if self.requires_grad and _enabled[0]:
+            check_inplace(self)
+            src = snapshot(self) if spec.saves else self
+        return assign_(self, function(src, *args, **kwargs))
+    method.__name__ = name + "_"
+    return method
+
+
+def snapshot(t):
+    """A copy of t's current value that stands in for t in the graph."""
+    s = wrap(t._data.copy())
+    s.requires_grad, s.grad_fn, s._output_nr = t.requires_grad, t.grad_fn, t._output_nr
+    return s
+
+
+def check_inplace(self):
+    if self.requires_grad and self.grad_fn is None and _enabled[0]:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                           "operation.")
+
+
+def assign_(self, result):
+    """Write `result` (a Tensor computed from self) into self, as an in-place op does: same
+    storage, version bumped, and self takes the result's place in the graph."""
+    check_inplace(self)
+    rdt = result._data.dtype
+    sdt = self._data.dtype
+    if rdt != sdt and not _dtype.can_cast(_dtype._BY_NP[rdt], _dtype._BY_NP[sdt]):
+        raise RuntimeError(f"result type {_dtype.scalar_name(_dtype._BY_NP[rdt])} can't be cast "
+                           f"to the desired output type {_dtype.scalar_name(_dtype._BY_NP[sdt])}")
+    if result._data.shape != self._data.shape:
+        raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast "
+                           f"shape {list(result.shape)}")
+    self._data[...] = result._data
+    self._vc.value += 1
+    if result.grad_fn is not None:
+        self.grad_fn = result.grad_fn
+        self.requires_grad = True
+        self._output_nr = result._output_nr
+        if result._base is None:
+            # the result object is only a vehicle: point its saved-output slot at self
+            node = result.grad_fn
+            holder = node.ctx if node.ctx is not None else node
+            if getattr(holder, "out", None) is result:
+                holder.out = self
+                node._versions = tuple((self if t is result else t, v if t is not result
+                                        else self._vc.value) for t, v in node._versions)
+    return self
+
+
+def write_out(out, result, name):
+    """The `out=` keyword: resize `out` if needed and copy the result into it."""
+    if _enabled[0] and (out.requires_grad or result.requires_grad):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+    rdt = _dtype._BY_NP[result._data.dtype]
+    if not _dtype.can_cast(rdt, out.dtype):
+        raise RuntimeError(f"result type {_dtype.scalar_name(rdt)} can't be cast to the desired "
+                           f"output type {_dtype.scalar_name(out.dtype)}")
+    if out._data.shape != result._data.shape:
+        out._data = np.empty(result._data.shape, out._data.dtype)
+    out._data[...] = result._data
+    out._vc.value += 1
+    return out

@@ -1,0 +1,30 @@
+"""Small helpers shared by the op files: dim normalisation and torch's dtype error texts."""
+import numpy as np
+
+from .. import _dtype
+
+
+def wrap_dim(dim, ndim):
+    """A dim in [-ndim, ndim) as a non-negative int; IndexError with torch's text otherwise."""
+    n = ndim if ndim else 1
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return dim % n
+
+
+def dims_of(dim, ndim):
+    """Normalise dim=None | int | sequence to a sorted tuple of non-negative dims."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (int, np.integer)):
+        return (wrap_dim(int(dim), ndim),) if ndim else ()
+    dims = tuple(wrap_dim(int(d), ndim) for d in dim) if ndim else ()
+    if len(set(dims)) != len(dims):
+        raise RuntimeError(f"dim {dims[0]} appears multiple times in the list of dims")
+    return tuple(sorted(dims))
+
+
+def type_name(np_dtype):
+    """torch's ScalarType name of a NumPy dtype ('Float', 'Long')."""
+    return _dtype.scalar_name(_dtype._BY_NP[np.dtype(np_dtype)])
