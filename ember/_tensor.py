@@ -301,9 +301,10 @@ class Tensor:
         return tensor_repr(self, tensor_contents=tensor_contents)
 
     def __format__(self, spec):
-        if self._data.ndim == 0 and spec:
-            return self.item().__format__(spec)
-        return object.__format__(repr(self), spec)
+        if type(self) is Tensor:
+            from ._printing import format_scalar
+            return format_scalar(self, spec)
+        return object.__format__(self, spec)
 
     def __reduce_ex__(self, protocol):
         from .serialization import _reduce_tensor
