@@ -21,6 +21,7 @@ from .ops import *            # noqa: F401,F403
 from .ops import (sum, max, min, all, any, abs, round, pow, range, div, mean, prod, std,  # noqa
                   var, norm, where)
 from . import linalg
+from . import cuda
 from ._printing import set_printoptions, get_printoptions  # noqa: F401
 
 autograd.Variable = Tensor

@@ -31,9 +31,8 @@ def wrap(array):
     t = _new(Tensor)
     t._data = array
     t.requires_grad = False
-    t.grad = t.grad_fn = t._base = t._accum = t._retains = None
+    t.grad_fn = None
     t._vc = VersionCounter()
-    t._output_nr = 0
     return t
 
 
@@ -52,8 +51,14 @@ class Tensor:
     """torch.Tensor. `Tensor(data)` / `Tensor(*sizes)` follow the legacy constructor (default
     dtype); prefer ember.tensor()."""
 
-    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_vc", "_base", "_output_nr",
-                 "_accum", "_retains", "__weakref__")
+    # The hot attributes are slots; the rarely set ones are class-level defaults that an
+    # instance overrides in its (lazily created) __dict__, which keeps tensor creation cheap.
+    __slots__ = ("_data", "requires_grad", "grad_fn", "_vc", "__dict__", "__weakref__")
+    grad = None            # accumulated gradient (a Tensor) of a leaf
+    _base = None           # the tensor whose storage a view shares
+    _output_nr = 0         # which output of grad_fn this tensor is
+    _accum = None          # weak reference to the AccumulateGrad node of a leaf
+    _retains = None        # retain_grad() was called
     __array_priority__ = 1000      # so that ndarray op Tensor defers to Tensor's reflected op
 
     def __new__(cls, *args, **kwargs):
@@ -143,6 +148,38 @@ class Tensor:
             return 0
         return (self._data.__array_interface__["data"][0]
                 - base.__array_interface__["data"][0]) // self._data.itemsize
+
+    def resize_(self, *sizes, memory_format=None):
+        """torch.Tensor.resize_: the storage, read from this tensor's offset, with new sizes;
+        shrinking keeps the storage (so growing back restores the old values), growing past
+        it allocates (new elements uninitialised)."""
+        if self.requires_grad:
+            raise RuntimeError("cannot resize variables that require grad")
+        shape = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) \
+            else sizes
+        n = Size(shape).numel()
+        flat = self._storage_tail()
+        if flat.size >= n:
+            data = flat[:n]
+        else:
+            data = array_module(self.device).empty(n, self._data.dtype)
+            data[:flat.size] = flat
+        self._data = data.reshape(shape)
+        self._vc.value += 1
+        return self
+
+    def resize_as_(self, other, memory_format=None):
+        return self.resize_(other.shape)
+
+    def _storage_tail(self):
+        """The storage from this tensor's first element on, flat (self's elements in C order
+        when the storage is not one contiguous NumPy block)."""
+        base = self._data
+        while isinstance(base.base, _ndarray):
+            base = base.base
+        if type(base) is _ndarray and base.flags.c_contiguous:
+            return base.reshape(-1)[self.storage_offset():]
+        return self._data.reshape(-1)
 
     def data_ptr(self):
         return self._data.__array_interface__["data"][0] if type(self._data) is _ndarray \

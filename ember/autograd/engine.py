@@ -4,6 +4,8 @@ every node has all its incoming gradients first (as torch's engine guarantees).
 Without create_graph the backward formulas run under no_grad; without retain_graph each node
 frees its saved tensors right after it ran.
 """
+import numpy as np
+
 from . import grad_mode
 from .graph import AccumulateGrad, accumulator_of
 
@@ -17,20 +19,19 @@ def _root_node(t):
 
 
 def _make_grads(tensors, grads):
-    from .._tensor import Tensor
-    from .. import ops
+    from .._tensor import Tensor, wrap
     out = []
     for t, g in zip(tensors, grads):
         if g is None:
-            if t.requires_grad and t._data.size != 1:
+            if t._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            if not t.dtype.is_floating_point and not t.dtype.is_complex:
+            if t._data.dtype.kind not in "fc":
                 raise RuntimeError("grad can be implicitly created only for real scalar outputs "
                                    f"but got {t.dtype}")
-            g = ops.ones_like(t)
+            g = wrap(np.ones(t._data.shape, t._data.dtype))
         elif not isinstance(g, Tensor):
-            g = ops.tensor(g, dtype=t.dtype)
-        elif g.shape != t.shape:
+            g = wrap(np.asarray(g, t._data.dtype))
+        elif g._data.shape != t._data.shape:
             raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {g.shape} and "
                                f"output[0] has a shape of {t.shape}.")
         out.append(g)
@@ -80,10 +81,14 @@ def run_backward(tensors, grads, retain_graph=None, create_graph=False, inputs=N
 
     buffers = {}
     for (node, nr), g in zip(roots, grads):
-        buf = buffers.setdefault(node, [None] * node.n_outputs)
+        buf = buffers.get(node)
+        if buf is None:
+            buf = buffers[node] = [None] * node.n_outputs
         buf[nr] = g if buf[nr] is None else buf[nr] + g
-    ready = [n for n, _ in roots if deps.get(n, 0) == 0]
-    ready = list(dict.fromkeys(ready))
+    ready = []
+    for node, _ in roots:
+        if node not in deps and node not in ready:
+            ready.append(node)
 
     prev_mode = grad_mode._enabled[0]
     grad_mode._enabled[0] = create_graph
@@ -111,7 +116,7 @@ def run_backward(tensors, grads, retain_graph=None, create_graph=False, inputs=N
                 if accumulate and (inputs is None or (node, 0) in captures):
                     node.apply(buf)
                 continue
-            if all(g is None for g in buf):
+            if (buf[0] is None if len(buf) == 1 else all(g is None for g in buf)):
                 in_grads = (None,) * len(node.next_functions)
             else:
                 in_grads = node.apply(buf)

@@ -70,7 +70,12 @@ class OpNode(Node):
 
     @property
     def needs_input_grad(self):
-        return self._needs
+        """One flag per positional argument: does it need a gradient?"""
+        needs = [False] * len(self._args)
+        for (i, _), (node, _) in zip(self._tpos, self.next_functions):
+            if node is not None:
+                needs[i] = True
+        return needs
 
     @property
     def saved_tensors(self):
@@ -198,7 +203,7 @@ def call(spec, args, kwargs):
             for j, t in enumerate(a):
                 tensors.append(t)
                 tpos.append((i, j))
-    if spec.promote is not None:
+    if spec.promote:
         dt = _promote(spec, args, tensors).np
         for i in spec.promote:
             if i < len(arrays):
@@ -208,8 +213,14 @@ def call(spec, args, kwargs):
                 elif type(a) is list:
                     arrays[i] = [x if x.dtype == dt else x.astype(dt) for x in a]
     ctx = Ctx() if spec.ctx else None
-    result = spec.forward(ctx, *arrays, **kwargs) if ctx is not None else \
-        spec.forward(*arrays, **kwargs)
+    try:
+        result = spec.forward(ctx, *arrays, **kwargs) if ctx is not None else \
+            spec.forward(*arrays, **kwargs)
+    except ValueError:
+        err = broadcast_error(arrays)
+        if err is None:
+            raise
+        raise err from None
     requires = _enabled[0] and spec.backward is not None and any(t.requires_grad for t in tensors)
     if type(result) is tuple:
         outs = tuple(wrap(r) for r in result)
@@ -226,22 +237,73 @@ def call(spec, args, kwargs):
     return out
 
 
+def broadcast_error(arrays):
+    """torch's RuntimeError for shapes that do not broadcast (NumPy raises ValueError)."""
+    shapes = [a.shape for a in arrays if isinstance(a, _ndarray)]
+    a, b = (shapes + [(), ()])[:2]
+    n = max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+    for i in range(n - 1, -1, -1):
+        if a[i] != b[i] and a[i] != 1 and b[i] != 1:
+            return RuntimeError(f"The size of tensor a ({a[i]}) must match the size of tensor b "
+                                f"({b[i]}) at non-singleton dimension {i}")
+    return None
+
+
+def _binary_function(spec):
+    """The function of a binary op with a fast path for the common calls: two tensors of one
+    dtype, or a tensor and a Python number of its category (no promotion needed)."""
+    forward = spec.forward
+
+    def function(*args, **kwargs):
+        if kwargs or len(args) != 2:
+            return call(spec, args, kwargs)
+        a, b = args
+        if type(a) is not Tensor:
+            return call(spec, args, kwargs)
+        x = a._data
+        tb = type(b)
+        if tb is Tensor:
+            y = b._data
+            if x.dtype != y.dtype or spec.float_out and x.dtype.kind not in "fc":
+                return call(spec, args, kwargs)
+            requires = a.requires_grad or b.requires_grad
+        elif (tb is float and x.dtype.kind in "fc") or (tb is int and x.dtype.kind in "fciu"
+                                                        and not spec.float_out):
+            y = b
+            requires = a.requires_grad
+        else:
+            return call(spec, args, kwargs)
+        try:
+            r = forward(x, y)
+        except ValueError:
+            err = broadcast_error((x, y))
+            if err is None:
+                raise
+            raise err from None
+        out = wrap(r)
+        if requires and _enabled[0] and spec.backward is not None:
+            _record(spec, (out,), args, {}, (a, b) if tb is Tensor else (a,),
+                    _TPOS2 if tb is Tensor else _TPOS1, None)
+        return out
+    return function
+
+
+_TPOS1 = ((0, None),)
+_TPOS2 = ((0, None), (1, None))
+
+
 def _record(spec, outs, args, kwargs, tensors, tpos, ctx):
     node = spec.node_cls()
-    node.next_functions = tuple(edge(t) for t in tensors)
+    node.next_functions = tuple([edge(t) for t in tensors])
     node._pre_hooks = node._hooks = node._retain = None
     node.ctx = ctx
     node._args = args
     node._kwargs = kwargs
     node._tpos = tpos
-    node._meta = tuple((t._data.shape, t._data.dtype) for t in tensors)
-    needs = [False] * len(args)
-    for (i, _), t in zip(tpos, tensors):
-        if t.requires_grad:
-            needs[i] = True
-    node._needs = tuple(needs)
+    node._meta = tuple([(t._data.shape, t._data.dtype) for t in tensors])
     node._saves = spec.saves
-    node._versions = tuple((t, t._vc.value) for t in tensors) if spec.saves else ()
+    node._versions = tuple([(t, t._vc.value) for t in tensors]) if spec.saves else ()
     node.n_outputs = len(outs)
     if len(outs) > 1:
         node._out_meta = tuple((o._data.shape, o._data.dtype) for o in outs)
@@ -249,7 +311,8 @@ def _record(spec, outs, args, kwargs, tensors, tpos, ctx):
         if o._data.dtype.kind in "fc":
             o.requires_grad = True
             o.grad_fn = node
-            o._output_nr = nr
+            if nr:
+                o._output_nr = nr
     if spec.save_output:
         target = ctx if ctx is not None else node
         target.out = outs[0] if len(outs) == 1 else outs
@@ -270,8 +333,11 @@ def op(fn=None, *, name=None, promote=None, saves=True, save_output=False, ctx=F
         spec = OpSpec(opname, forward, promote, saves, save_output, ctx, view, node, float_out)
         REGISTRY[opname] = spec
 
-        def function(*args, **kwargs):
-            return call(spec, args, kwargs)
+        if promote == (0, 1) and not ctx and not view:
+            function = _binary_function(spec)
+        else:
+            def function(*args, **kwargs):
+                return call(spec, args, kwargs)
 
         function.__name__ = function.__qualname__ = opname
         function.__doc__ = forward.__doc__
