@@ -4,7 +4,7 @@ import numpy as np
 
 class device:
     """torch.device: `device('cuda:0')`, `device('cuda', 0)`, `device('cpu')`; equality by
-    type and index; str() is 'cpu' / 'cuda:0'."""
+    type and index (never equal to a str); str() is 'cpu' / 'cuda:0'."""
 
     __slots__ = ("type", "index")
 
@@ -12,12 +12,17 @@ class device:
         if isinstance(type, device):
             type, index = type.type, type.index
         elif isinstance(type, int) and not isinstance(type, bool):
+            from . import cuda
+            if not cuda.is_available():
+                raise RuntimeError("Cannot access accelerator device when none is available.")
             type, index = "cuda", type
         elif isinstance(type, str) and ":" in type:
             type, _, idx = type.partition(":")
             if not idx.isdigit():
                 raise RuntimeError(f"Invalid device string: '{type}:{idx}'")
             index = int(idx)
+        if index is not None and index < 0:
+            raise RuntimeError("Device index must not be negative")
         if type not in ("cpu", "cuda", "meta"):
             raise RuntimeError("Expected one of cpu, cuda, meta device type at start of device "
                                f"string: {type}")
@@ -25,8 +30,7 @@ class device:
         self.index = index
 
     def __eq__(self, other):
-        if isinstance(other, str):
-            other = device(other)
+        # as torch: a device never equals a string (device('cpu') == 'cpu' is False)
         return isinstance(other, device) and self.type == other.type and self.index == other.index
 
     def __hash__(self):

@@ -100,19 +100,23 @@ def get_default_dtype():
 def set_default_dtype(d):
     """torch.set_default_dtype(d): only floating point dtypes are allowed."""
     if not isinstance(d, dtype) or not d.is_floating_point:
-        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+        raise TypeError("only floating-point types are supported as the default type")
     _default[0] = d
 
 
 def promote_types(a, b):
-    """torch.promote_types: the smallest dtype both a and b convert to safely."""
+    """torch.promote_types: the smallest dtype both a and b convert to safely. Across
+    categories the higher one wins as is (int64 with float16 is float16), unlike NumPy."""
     if a is b:
         return a
+    if a._category != b._category:
+        high, low = (a, b) if a._category > b._category else (b, a)
+        if high.is_complex and low.is_floating_point:
+            return promote_types(high.to_real(), low).to_complex()
+        return high
     if a is bfloat16 or b is bfloat16:
         other = b if a is bfloat16 else a
-        if other is float16:
-            return float32
-        return bfloat16 if other._category < 2 else other
+        return float32 if other is float16 else other
     return _BY_NP[np.promote_types(a.np, b.np)]
 
 
@@ -137,18 +141,16 @@ def _scalar_dtype(category):
 
 def _combine(higher, lower):
     """Merge a higher-priority group's dtype with a lower one's, as torch does: the lower
-    group only matters when it is of a higher category."""
+    group only matters when it is of a higher category, and then its own dtype is kept
+    (int tensor * 0-dim float64 tensor is float64); float with complex keeps the float's
+    precision (float32 tensor * 0-dim complex128 tensor is complex64)."""
     if higher is None:
         return lower
-    if lower is None or higher.is_complex:
+    if lower is None or lower._category <= higher._category:
         return higher
-    if lower.is_complex:
-        return higher.to_complex() if higher.is_floating_point else lower
-    if higher.is_floating_point:
-        return higher
-    if higher is bool or lower.is_floating_point:
-        return promote_types(higher, lower)
-    return higher
+    if lower.is_complex and higher.is_floating_point:
+        return higher.to_complex()
+    return lower
 
 
 def _promote_all(dtypes):

@@ -2,7 +2,7 @@
 
 
 class Size(tuple):
-    """torch.Size: a tuple of ints; slicing and + keep the type, numel() is the product."""
+    """torch.Size: a tuple of ints; slicing, + and * keep the type, numel() is the product."""
 
     __slots__ = ()
 
@@ -20,6 +20,11 @@ class Size(tuple):
 
     def __radd__(self, other):
         return Size(tuple(other) + tuple(self))
+
+    def __mul__(self, n):
+        return Size(tuple.__mul__(self, n))
+
+    __rmul__ = __mul__
 
     def numel(self):
         n = 1

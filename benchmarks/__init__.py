@@ -1,0 +1,1 @@
+"""ember vs torch benchmarks: `python -m benchmarks` (see README.md)."""
