@@ -12,7 +12,8 @@ class Generator:
     """torch.Generator: manual_seed, seed, initial_seed, get_state/set_state."""
 
     def __init__(self, device="cpu"):
-        self.device = device
+        from ._device import as_device
+        self.device = as_device(device)
         self._seed = 67280421310721
         self._rng = np.random.Generator(np.random.PCG64(self._seed))
 

@@ -93,7 +93,6 @@ class Function(metaclass=_FunctionMeta):
         from .._tensor import Tensor
         from ..ops._registry import edge
         node = cls._backward_cls()
-        node._pre_hooks = node._hooks = node._retain = None
         tensors = [a for a in args if isinstance(a, Tensor)]
         node._inputs_mask = tuple(isinstance(a, Tensor) for a in args)
         node.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)

@@ -16,8 +16,11 @@ class Node:
     """Base of every graph node. Subclasses implement `apply(grads) -> tuple of input grads`,
     where `grads` has one entry per output of the node (None where no gradient arrived)."""
 
-    __slots__ = ("next_functions", "_pre_hooks", "_hooks", "_retain", "__weakref__", "__dict__")
+    __slots__ = ("next_functions", "__weakref__", "__dict__")
     n_outputs = 1
+    _pre_hooks = None      # hooks and retained grads are rare: class defaults, set per instance
+    _hooks = None
+    _retain = None
 
     def name(self):
         return type(self).__name__
@@ -54,7 +57,6 @@ class AccumulateGrad(Node):
     def __init__(self, variable):
         self.variable = variable
         self.next_functions = ()
-        self._pre_hooks = self._hooks = self._retain = None
 
     def apply(self, grads):
         g = grads[0]

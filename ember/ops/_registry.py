@@ -32,8 +32,9 @@ REGISTRY = {}        # name -> OpSpec, for the test harness and the docs
 class OpNode(Node):
     """A node created by an op of the registry; it is its own `ctx` unless the op made one."""
 
-    __slots__ = ()
+    __slots__ = ("_args", "_kwargs", "_tpos", "_meta", "_versions", "out")
     _spec = None
+    ctx = None             # the Ctx of `ctx=True` ops; other nodes are their own ctx
 
     def apply(self, grads):
         spec = self._spec
@@ -61,12 +62,12 @@ class OpNode(Node):
         return out
 
     def _release(self):
-        if self._saves:
+        if self._spec.saves:
             self._args = None
             self._kwargs = None
             if self.ctx is not None:
                 self.ctx.__dict__.clear()
-            self.__dict__.pop("out", None)
+            self.out = None
 
     @property
     def needs_input_grad(self):
@@ -289,23 +290,59 @@ def _binary_function(spec):
     return function
 
 
+def _unary_function(spec):
+    """The function of an op with a fast path for a call on one tensor and nothing else."""
+    forward = spec.forward
+    float_out = spec.float_out
+    view = spec.view
+
+    def function(*args, **kwargs):
+        if kwargs or len(args) != 1:
+            return call(spec, args, kwargs)
+        a = args[0]
+        if type(a) is not Tensor:
+            return call(spec, args, kwargs)
+        x = a._data
+        if float_out and x.dtype.kind not in "fc":
+            return call(spec, args, kwargs)
+        out = wrap(forward(x))
+        if view:
+            out._vc = a._vc
+            out._base = a if a._base is None else a._base
+        if a.requires_grad and _enabled[0] and spec.backward is not None:
+            _record(spec, (out,), args, {}, (a,), _TPOS1, None)
+        return out
+    return function
+
+
 _TPOS1 = ((0, None),)
 _TPOS2 = ((0, None), (1, None))
 
 
+_NO_EDGE = (None, 0)
+
+
 def _record(spec, outs, args, kwargs, tensors, tpos, ctx):
     node = spec.node_cls()
-    node.next_functions = tuple([edge(t) for t in tensors])
-    node._pre_hooks = node._hooks = node._retain = None
-    node.ctx = ctx
+    edges = []
+    for t in tensors:
+        fn = t.grad_fn
+        if fn is not None:
+            edges.append((fn, t._output_nr))
+        elif t.requires_grad:
+            edges.append((accumulator_of(t), 0))
+        else:
+            edges.append(_NO_EDGE)
+    node.next_functions = tuple(edges)
+    if ctx is not None:
+        node.ctx = ctx
     node._args = args
     node._kwargs = kwargs
     node._tpos = tpos
-    node._meta = tuple([(t._data.shape, t._data.dtype) for t in tensors])
-    node._saves = spec.saves
-    node._versions = tuple([(t, t._vc.value) for t in tensors]) if spec.saves else ()
-    node.n_outputs = len(outs)
+    node._meta = [(t._data.shape, t._data.dtype) for t in tensors]
+    node._versions = [(t, t._vc.value) for t in tensors] if spec.saves else ()
     if len(outs) > 1:
+        node.n_outputs = len(outs)
         node._out_meta = tuple((o._data.shape, o._data.dtype) for o in outs)
     for nr, o in enumerate(outs):
         if o._data.dtype.kind in "fc":
@@ -316,7 +353,8 @@ def _record(spec, outs, args, kwargs, tensors, tpos, ctx):
     if spec.save_output:
         target = ctx if ctx is not None else node
         target.out = outs[0] if len(outs) == 1 else outs
-        node._versions += tuple((o, o._vc.value) for o in outs if o.grad_fn is node)
+        node._versions = list(node._versions) + [(o, o._vc.value) for o in outs
+                                                  if o.grad_fn is node]
     return node
 
 
@@ -335,6 +373,8 @@ def op(fn=None, *, name=None, promote=None, saves=True, save_output=False, ctx=F
 
         if promote == (0, 1) and not ctx and not view:
             function = _binary_function(spec)
+        elif not ctx:
+            function = _unary_function(spec)
         else:
             def function(*args, **kwargs):
                 return call(spec, args, kwargs)
@@ -406,7 +446,7 @@ def assign_(self, result):
         if result._base is None:
             # the result object is only a vehicle: point its saved-output slot at self
             node = result.grad_fn
-            holder = node.ctx if node.ctx is not None else node
+            holder = node.ctx if getattr(node, "ctx", None) is not None else node
             if getattr(holder, "out", None) is result:
                 holder.out = self
                 node._versions = tuple((self if t is result else t, v if t is not result

@@ -60,9 +60,10 @@ def _infer_array(data, dtype):
         raise TypeError("new(): invalid data type 'str'")
     try:
         arr = np.array(data)
-    except ValueError as e:
-        raise ValueError(f"expected sequence of equal lengths ({e})") from None
-    if arr.dtype == object:
+    except ValueError:
+        arr = None
+    if arr is None or arr.dtype.kind in "OUS":
+        _check_nested(data, _nested_shape(data), 0)
         raise TypeError(f"Could not infer dtype of {type(data).__name__}")
     if dtype is not None:
         if dtype.is_floating_point or dtype.is_complex or arr.dtype.kind in "iub":
@@ -79,6 +80,41 @@ def _infer_array(data, dtype):
     if arr.dtype not in _dtype._BY_NP:
         _dtype.from_numpy_dtype(arr.dtype)
     return arr
+
+
+def _is_seq(x):
+    return isinstance(x, (list, tuple, np.ndarray)) or isinstance(x, Tensor) and x.dim()
+
+
+def _nested_shape(data):
+    """The shape torch infers from a nested sequence: the lengths along the first elements."""
+    shape = []
+    while _is_seq(data):
+        shape.append(len(data))
+        if not len(data):
+            break
+        data = data[0]
+    return shape
+
+
+def _check_nested(data, shape, dim):
+    """Raise torch's error for the first element that breaks the inferred shape or that is
+    not a number."""
+    if dim == len(shape):
+        if _is_seq(data):
+            raise TypeError(f"'{type(data).__name__}' object cannot be interpreted as a number")
+        if isinstance(data, str):
+            raise TypeError("new(): invalid data type 'str'")
+        if not isinstance(data, (numbers.Number, np.generic, Tensor)):
+            raise RuntimeError(f"Could not infer dtype of {type(data).__name__}")
+        return
+    if not _is_seq(data):
+        raise TypeError("not a sequence")
+    if len(data) != shape[dim]:
+        raise ValueError(f"expected sequence of length {shape[dim]} at dim {dim} "
+                         f"(got {len(data)})")
+    for x in data:
+        _check_nested(x, shape, dim + 1)
 
 
 def _first_leaf(data):
@@ -233,7 +269,7 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (end - start) / step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype is None:
         ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
         dtype = _dtype.int64 if ints else _dtype.get_default_dtype()
@@ -274,11 +310,11 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
 
 
 # -- random ----------------------------------------------------------------------------------
-def _random_float(draw, size, generator, dtype, device, requires_grad):
+def _random_float(draw, kernel, size, generator, dtype, device, requires_grad):
     npdt = _np_dtype(dtype)
     if npdt.kind != "f":
-        raise RuntimeError(f"\"check_uniform_bounds\" not implemented for "
-                           f"'{_dtype.scalar_name(_dtype._BY_NP[npdt])}'")
+        raise NotImplementedError(f"\"{kernel}\" not implemented for "
+                                  f"'{_dtype.scalar_name(_dtype._BY_NP[npdt])}'")
     shape = _size_args(size)
     work = npdt if npdt in (np.float32, np.float64) else np.float32
     arr = draw(_random.rng(generator), shape, work).astype(npdt, copy=False)
@@ -288,15 +324,15 @@ def _random_float(draw, size, generator, dtype, device, requires_grad):
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False):
     """Uniform on [0, 1)."""
-    return _random_float(lambda r, s, d: r.random(s, dtype=d), size, generator, dtype, device,
-                         requires_grad)
+    return _random_float(lambda r, s, d: r.random(s, dtype=d), "check_uniform_bounds", size,
+                         generator, dtype, device, requires_grad)
 
 
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
           requires_grad=False, pin_memory=False):
     """Standard normal."""
-    return _random_float(lambda r, s, d: r.standard_normal(s, dtype=d), size, generator, dtype,
-                         device, requires_grad)
+    return _random_float(lambda r, s, d: r.standard_normal(s, dtype=d), "normal_kernel_cpu", size,
+                         generator, dtype, device, requires_grad)
 
 
 def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,

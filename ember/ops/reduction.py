@@ -66,7 +66,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, out=None, axis=None):
     """torch.sum: over all elements, or over dim(s) (int, tuple; keepdim)."""
     dim = axis if dim is None else dim
     if dim is None:
-        return _sum_all(input, dtype, out=out)
+        return _sum_all(input) if dtype is None and out is None else \
+            _sum_all(input, dtype, out=out)
     return _sum_dim(input, dim, keepdim, dtype, out=out)
 
 
@@ -108,7 +109,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None, axis=None):
     """torch.mean: floating/complex inputs only (torch's error for integer tensors)."""
     dim = axis if dim is None else dim
     if dim is None:
-        return _mean_all(input, dtype, out=out)
+        return _mean_all(input) if dtype is None and out is None else \
+            _mean_all(input, dtype, out=out)
     return _mean_dim(input, dim, keepdim, dtype, out=out)
 
 

@@ -82,10 +82,14 @@ class Sample:
 
 
 # -- values -----------------------------------------------------------------------------------
-def values(rng, dtype, shape, lo=-3.0, hi=3.0):
-    """Random values of dtype: floats uniform in [lo, hi], ints in a small range, bools."""
+def values(rng, dtype, shape, lo=-3.0, hi=3.0, away=None):
+    """Random values of dtype: floats uniform in [lo, hi] (magnitude at least `away` when
+    given), ints in a small range, bools."""
     dtype = np.dtype(dtype)
     if dtype.kind == "f":
+        if away is not None:
+            mag = rng.uniform(away, hi, shape)
+            return (mag * rng.choice([-1.0, 1.0], shape)).astype(dtype)
         return rng.uniform(lo, hi, shape).astype(dtype)
     if dtype.kind == "c":
         return (rng.uniform(lo, hi, shape) + 1j * rng.uniform(lo, hi, shape)).astype(dtype)
@@ -111,18 +115,19 @@ def shapes(min_dims=0, max_dims=3, min_side=0, max_side=4):
 
 
 @st.composite
-def arrays(draw, dtypes=FLOATS, shape=None, lo=-3.0, hi=3.0, layout=True, **shape_kw):
+def arrays(draw, dtypes=FLOATS, shape=None, lo=-3.0, hi=3.0, layout=True, away=None,
+           **shape_kw):
     """An Arr of one of `dtypes` with `shape` (drawn when None)."""
     dtype = draw(st.sampled_from(dtypes))
     if shape is None:
         shape = draw(shapes(**shape_kw))
     rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
-    a = values(rng, dtype, shape, lo, hi)
+    a = values(rng, dtype, shape, lo, hi, away)
     lay = draw(st.sampled_from(layouts_for(shape))) if layout else "contiguous"
     return Arr(a, lay)
 
 
-def scalars(dtypes, lo=-3.0, hi=3.0):
+def scalars(dtypes, lo=-3.0, hi=3.0, away=None):
     """Python scalars of the categories of `dtypes` (bool, int, float)."""
     kinds = {np.dtype(d).kind for d in dtypes}
     options = []
@@ -132,7 +137,8 @@ def scalars(dtypes, lo=-3.0, hi=3.0):
         options.append(st.integers(int(max(lo, -6)), int(min(hi, 6))))
     if "f" in kinds:
         options.append(st.floats(lo, hi, allow_nan=False).map(lambda v: round(v, 3)))
-    return st.one_of(options)
+    s = st.one_of(options)
+    return s if away is None else s.filter(lambda v: abs(v) >= away)
 
 
 @st.composite
@@ -165,30 +171,42 @@ def with_kwargs(base, **kw_strategies):
 
 
 @st.composite
-def _binary(draw, dtypes, dtypes2, scalar, lo, hi, same_shape, max_dims):
+def _binary(draw, dtypes, dtypes2, scalar, lo, hi, same_shape, max_dims, away):
     if same_shape:
-        s = draw(shapes(max_dims=max_dims))
-        s1 = s2 = s
+        s1 = s2 = draw(shapes(max_dims=max_dims))
     else:
         s1, s2 = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=max_dims,
                                                         max_side=4)).input_shapes
-    a = draw(arrays(dtypes, s1, lo, hi))
+    a = draw(arrays(dtypes, s1, lo, hi, away=away))
     kind = draw(st.sampled_from(["tensor", "tensor", "zero_dim", "scalar"] if scalar
                                 else ["tensor", "tensor", "zero_dim"]))
     if kind == "scalar":
-        b = draw(scalars(dtypes2, lo, hi))
+        b = draw(scalars(dtypes2, lo, hi, away))
     else:
-        b = draw(arrays(dtypes2, () if kind == "zero_dim" else s2, lo, hi))
+        b = draw(arrays(dtypes2, () if kind == "zero_dim" else s2, lo, hi, away=away))
     if draw(st.booleans()) and kind != "scalar":
         a, b = b, a
     return Sample(a, b)
 
 
-def binary(dtypes2=None, scalar=True, lo=-3.0, hi=3.0, same_shape=False, max_dims=3):
-    """(tensor, tensor|0-dim tensor|python scalar) with broadcastable shapes, mixed dtypes."""
+def binary(dtypes2=None, scalar=True, lo=-3.0, hi=3.0, same_shape=False, max_dims=3,
+           away=None):
+    """(tensor, tensor|0-dim tensor|python scalar) with broadcastable shapes, mixed dtypes;
+    `away`: no float closer to 0 than this (divisors)."""
     def build(dtypes):
-        return _binary(dtypes, dtypes2 or dtypes, scalar, lo, hi, same_shape, max_dims)
+        return _binary(dtypes, dtypes2 or dtypes, scalar, lo, hi, same_shape, max_dims, away)
     return build
+
+
+@st.composite
+def _reflected(draw, dtypes, lo, hi, away):
+    return Sample(draw(scalars(dtypes, lo, hi, away)), draw(arrays(dtypes, lo=lo, hi=hi,
+                                                                   away=away)))
+
+
+def reflected(lo=-3.0, hi=3.0, away=None):
+    """(python scalar, tensor): for the reflected operators (2 - t, 2 / t, ...)."""
+    return lambda dtypes: _reflected(dtypes, lo, hi, away)
 
 
 @st.composite
