@@ -13,15 +13,18 @@ from ._tensor import Tensor
 from ._legacy import (FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor, ByteTensor,  # noqa
                       CharTensor, ShortTensor, IntTensor, LongTensor, BoolTensor)
 from . import autograd
-from .autograd import no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled
+from .autograd import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa: F401
+                       is_grad_enabled, is_inference_mode_enabled)
 from .random import (Generator, manual_seed, seed, initial_seed, get_rng_state,  # noqa: F401
                      set_rng_state, default_generator)
 from . import random
 from .ops import *            # noqa: F401,F403
 from .ops import (sum, max, min, all, any, abs, round, pow, range, div, mean, prod, std,  # noqa
                   var, norm, where)
-from . import linalg
+import importlib as _importlib
+linalg = _importlib.import_module(".linalg", __name__)  # `from .ops import *` brought ops.linalg
 from . import cuda
+from . import optim
 from ._printing import set_printoptions, get_printoptions  # noqa: F401
 
 autograd.Variable = Tensor
@@ -64,3 +67,9 @@ def set_num_threads(n):
 def get_num_threads():
     import os
     return os.cpu_count() or 1
+
+
+from . import serialization  # noqa: E402
+from .serialization import save, load, add_safe_globals  # noqa: E402,F401
+from . import hub  # noqa: E402,F401
+from . import utils  # noqa: E402,F401

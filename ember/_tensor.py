@@ -59,6 +59,7 @@ class Tensor:
     _output_nr = 0         # which output of grad_fn this tensor is
     _accum = None          # weak reference to the AccumulateGrad node of a leaf
     _retains = None        # retain_grad() was called
+    _view_at = None        # a view's version when its grad_fn was made (stale once it differs)
     __array_priority__ = 1000      # so that ndarray op Tensor defers to Tensor's reflected op
 
     def __new__(cls, *args, **kwargs):
@@ -204,10 +205,10 @@ class Tensor:
         self._data = value._data
 
     def detach(self):
-        """A tensor sharing storage and version counter, cut from the graph."""
+        """A tensor sharing storage and version counter, cut from the graph (not a view for
+        autograd: its _base is None, as in torch)."""
         t = wrap(self._data)
         t._vc = self._vc
-        t._base = self._base if self._base is not None else self
         return t
 
     def detach_(self):
@@ -221,8 +222,7 @@ class Tensor:
                                "want to use a computed variable in a subgraph that doesn't require "
                                "differentiation use var_no_grad = var.detach().")
         if requires_grad and self._data.dtype.kind not in "fc":
-            raise RuntimeError("only Tensors of floating point and complex dtype can require "
-                               "gradients")
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self.requires_grad = requires_grad
         return self
 
@@ -238,8 +238,13 @@ class Tensor:
         from .autograd.graph import accumulator_of
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        node, nr = (self.grad_fn, self._output_nr) if self.grad_fn is not None \
-            else (accumulator_of(self), 0)
+        if self.grad_fn is not None:
+            node, nr = self.grad_fn, self._output_nr
+        else:
+            # a leaf's AccumulateGrad lives as long as some graph uses it: keep it with the
+            # tensor so that the hook survives until the next backward
+            node, nr = accumulator_of(self), 0
+            self._accum_keep = node
 
         def pre_hook(grads):
             if grads[nr] is None:
@@ -316,14 +321,19 @@ class Tensor:
             raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
         return bool(self.item())
 
+    def _scalar(self):
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
+
     def __float__(self):
-        return float(self.item())
+        return float(self._scalar())
 
     def __int__(self):
-        return int(self.item())
+        return int(self._scalar())
 
     def __complex__(self):
-        return complex(self.item())
+        return complex(self._scalar())
 
     def __index__(self):
         if self._data.dtype.kind not in "iub" or self._data.size != 1:

@@ -1,7 +1,8 @@
 """ember.autograd: backward, grad, Function, grad modes, gradcheck (torch.autograd)."""
 from .engine import run_backward
 from .function import Function, FunctionCtx, NestedIOFunction, once_differentiable
-from .grad_mode import no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled
+from .grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa: F401
+                        is_grad_enabled, is_inference_mode_enabled)
 from .gradcheck import gradcheck, gradgradcheck
 from . import graph
 from .graph import Node

@@ -7,15 +7,7 @@ frees its saved tensors right after it ran.
 import numpy as np
 
 from . import grad_mode
-from .graph import AccumulateGrad, accumulator_of
-
-
-def _root_node(t):
-    if t.grad_fn is not None:
-        return t.grad_fn, t._output_nr
-    if t.requires_grad:
-        return accumulator_of(t), 0
-    raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+from .graph import AccumulateGrad, current_edge
 
 
 def _make_grads(tensors, grads):
@@ -34,6 +26,8 @@ def _make_grads(tensors, grads):
         elif g._data.shape != t._data.shape:
             raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {g.shape} and "
                                f"output[0] has a shape of {t.shape}.")
+        elif not g.requires_grad:
+            g = g.detach()      # a new holder: the leaves never steal the caller's memory
         out.append(g)
     return out
 
@@ -47,22 +41,21 @@ def run_backward(tensors, grads, retain_graph=None, create_graph=False, inputs=N
     """
     if retain_graph is None:
         retain_graph = create_graph
-    for t in tensors:
+    for i, t in enumerate(tensors):
         if not t.requires_grad:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have a "
-                               "grad_fn")
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have "
+                               "a grad_fn")
     grads = _make_grads(tensors, grads)
-    roots = [_root_node(t) for t in tensors]
+    roots = [current_edge(t) for t in tensors]
 
     captures = {}                   # (node, output_nr) -> index in inputs
     if inputs is not None:
+        if accumulate and not inputs:
+            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
         for i, t in enumerate(inputs):
-            if t.grad_fn is not None:
-                captures[(t.grad_fn, t._output_nr)] = i
-            elif t.requires_grad:
-                captures[(accumulator_of(t), 0)] = i
-            else:
+            if not t.requires_grad:
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
+            captures[current_edge(t)] = i
     results = [None] * (len(inputs) if inputs is not None else 0)
 
     # Count, for each node, how many edges lead into it from the part of the graph we run.
@@ -144,8 +137,13 @@ def run_backward(tensors, grads, retain_graph=None, create_graph=False, inputs=N
     if not accumulate:
         for i, r in enumerate(results):
             if r is None and not allow_unused:
-                raise RuntimeError("One of the differentiated Tensors appears to not have been "
-                                   "used in the graph. Set allow_unused=True if this is the "
+                raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have "
+                                   "been used in the graph. Set allow_unused=True if this is the "
                                    "desired behavior.")
         return tuple(results)
+    if inputs is not None:          # backward(inputs=...) also fills non-leaf inputs' .grad
+        for t, r in zip(inputs, results):
+            if t.grad_fn is not None and r is not None:
+                r = r if create_graph else r.detach()
+                t.grad = r if t.grad is None else t.grad + r
     return None

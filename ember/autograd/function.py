@@ -12,8 +12,10 @@
 
 The node of `MyReLU.apply(x)` is named MyReLUBackward, as in torch.
 """
+import functools
+
 from . import grad_mode
-from .graph import Node, _FREED
+from .graph import Node, modified_error, _FREED
 
 
 class FunctionCtx:
@@ -21,18 +23,25 @@ class FunctionCtx:
     mark_dirty, mark_non_differentiable, set_materialize_grads."""
 
     def save_for_backward(self, *tensors):
+        from .._tensor import Tensor
+        for i, t in enumerate(tensors):
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError("save_for_backward can only save variables, but argument "
+                                f"{i} is of type {type(t).__name__}")
         self._saved = tensors
         self._saved_versions = tuple(t._vc.value if t is not None else None for t in tensors)
 
     @property
     def saved_tensors(self):
+        """The tensors given to save_for_backward; torch's error when one was modified in
+        place since."""
         saved = getattr(self, "_saved", ())
         if saved is None:
             raise RuntimeError(_FREED)
-        for t, v in zip(saved, self._saved_versions):
+        outputs = getattr(self, "_saved_outputs", ())
+        for i, (t, v) in enumerate(zip(saved, self._saved_versions)):
             if t is not None and t._vc.value != v:
-                raise RuntimeError("one of the variables needed for gradient computation has been "
-                                   "modified by an inplace operation")
+                raise modified_error(t, v, self if i in outputs else None)
         return saved
 
     def mark_dirty(self, *tensors):
@@ -58,11 +67,26 @@ class BackwardCFunction(Node, FunctionCtx):
         result = self._function.backward(self, *grads)
         if not isinstance(result, tuple):
             result = (result,)
-        if len(result) < len(self._inputs_mask):
+        n = len(self._inputs_mask)
+        if len(result) < n or any(g is not None for g in result[n:]):
             raise RuntimeError(f"function {type(self).__name__} returned an incorrect number of "
-                               f"gradients (expected {len(self._inputs_mask)}, got "
-                               f"{len(result)})")
-        return [g for g, is_tensor in zip(result, self._inputs_mask) if is_tensor]
+                               f"gradients (expected {n}, got {len(result)})")
+        grads = [g for g, is_tensor in zip(result, self._inputs_mask) if is_tensor]
+        return [g if g is None else self._fit(i, g, shape, dt)
+                for i, (g, (shape, dt)) in enumerate(zip(grads, self._in_meta))]
+
+    def _fit(self, i, g, shape, dtype):
+        """A returned gradient summed to its input's shape (when it broadcasts from it) and
+        cast to its dtype, as torch validates them."""
+        from ..ops._registry import sum_to
+        if g.shape != shape:
+            if len(g.shape) < len(shape) or any(
+                    s not in (1, gs) for s, gs in zip(shape[::-1], g.shape[::-1])):
+                raise RuntimeError(f"Function {type(self).__name__} returned an invalid gradient "
+                                   f"at index {i} - got {list(g.shape)} but expected shape "
+                                   f"compatible with {list(shape)}")
+            g = sum_to(g, shape)
+        return g if g.dtype is dtype else g.to(dtype)
 
     def _release(self):
         if hasattr(self, "_saved"):
@@ -88,6 +112,11 @@ class Function(metaclass=_FunctionMeta):
         raise NotImplementedError("You must implement either the backward or vjp method for "
                                   "your custom autograd.Function to use it with backward mode AD.")
 
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """Override to fill ctx from (inputs, output) with a forward that takes no ctx."""
+        raise NotImplementedError
+
     @classmethod
     def apply(cls, *args, **kwargs):
         from .._tensor import Tensor
@@ -96,19 +125,28 @@ class Function(metaclass=_FunctionMeta):
         tensors = [a for a in args if isinstance(a, Tensor)]
         node._inputs_mask = tuple(isinstance(a, Tensor) for a in args)
         node.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        node._in_meta = tuple((t.shape, t.dtype) for t in tensors)
         with grad_mode.no_grad():
-            out = cls.forward(node, *args, **kwargs)
+            if cls.setup_context is Function.setup_context:
+                out = cls.forward(node, *args, **kwargs)
+            else:                          # torch 2 style: forward(*args), then setup_context
+                out = cls.forward(*args, **kwargs)
+                cls.setup_context(node, args, out)
+        outs = out if isinstance(out, tuple) else (out,)
+        dirty = getattr(node, "_dirty", ())
+        for d in dirty:
+            d._vc.value += 1               # torch counts the write of a dirty input once more
         if not (grad_mode._enabled[0] and any(t.requires_grad for t in tensors)):
             return out
         node.next_functions = tuple(edge(t) for t in tensors)
-        outs = out if isinstance(out, tuple) else (out,)
+        saved = getattr(node, "_saved", ())
+        node._saved_outputs = {i for i, t in enumerate(saved) if any(t is o for o in outs)}
         non_diff = getattr(node, "_non_diff", set())
-        dirty = getattr(node, "_dirty", ())
         results = []
         for nr, o in enumerate(outs):
             if isinstance(o, Tensor) and id(o) not in non_diff and o.dtype.is_floating_point:
                 if any(o is t for t in tensors) and not any(o is d for d in dirty):
-                    o = o.view_as(o)           # an input returned as is: a new tensor, as torch
+                    o = o.detach()             # an input returned as is: a new tensor, as torch
                 o.grad_fn, o.requires_grad, o._output_nr = node, True, nr
             results.append(o)
         node.n_outputs = len(outs)
@@ -122,4 +160,9 @@ class NestedIOFunction(Function):
 
 
 def once_differentiable(fn):
-    return fn
+    """A backward that is not itself differentiable: it runs under no_grad."""
+    @functools.wraps(fn)
+    def wrapper(ctx, *args):
+        with grad_mode.no_grad():
+            return fn(ctx, *args)
+    return wrapper

@@ -6,6 +6,7 @@ takes effect when simply called.
 import functools
 
 _enabled = [True]      # a list so that the op registry can read it without a function call
+_inference = [False]
 
 
 def is_grad_enabled():
@@ -81,7 +82,32 @@ class set_grad_enabled(_GradMode):
 
 
 class inference_mode(_GradMode):
-    """inference_mode(mode=True): like no_grad for ember (no separate inference tensors)."""
+    """inference_mode(mode=True): like no_grad for ember (no separate inference tensors);
+    `@inference_mode` and `@inference_mode()` decorate too."""
+
+    def __new__(cls, mode=True):
+        self = super().__new__(cls)
+        if callable(mode):
+            self.__init__()
+            return self(mode)
+        return self
 
     def __init__(self, mode=True):
-        self.mode = not mode
+        self.inference = bool(mode)
+
+    def __enter__(self):
+        self._prev, self._prev_inference = _enabled[0], _inference[0]
+        _inference[0] = self.inference
+        if self.inference:
+            _enabled[0] = False
+
+    def __exit__(self, *exc):
+        _enabled[0], _inference[0] = self._prev, self._prev_inference
+        return False
+
+    def _fresh(self):
+        return inference_mode(self.inference)
+
+
+def is_inference_mode_enabled():
+    return _inference[0]

@@ -3,7 +3,12 @@
 A node holds `next_functions`, a tuple of (node, output_nr) pairs with the same layout as
 torch's: one entry per differentiable input, (None, 0) for inputs that need no gradient.
 """
+import sys
 import weakref
+
+import numpy as np
+
+from . import grad_mode
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved tensors "
           "after they have already been freed). Saved intermediate values of the graph are freed "
@@ -49,6 +54,23 @@ class Node:
         """Free what was saved for backward (called after backward without retain_graph)."""
 
 
+def modified_error(tensor, expected, producer=None):
+    """torch's error for a tensor saved for backward and modified in place since. `producer`
+    is the node whose output it is (None: its current grad_fn; a leaf has none)."""
+    node = producer if producer is not None else tensor.grad_fn
+    where = ""
+    if node is not None:
+        name = type(node).__name__
+        name = name[:-9] if name.endswith("Backward0") else name.replace("Backward", "")
+        where = f", which is output {tensor._output_nr if producer is None else 0} of {name},"
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [{tensor.type()} [{', '.join(map(str, tensor.shape))}]]{where} is at "
+        f"version {tensor._vc.value}; expected version {expected} instead. Hint: enable anomaly "
+        "detection to find the operation that failed to compute its gradient, with "
+        "torch.autograd.set_detect_anomaly(True, check_nan=False).")
+
+
 class AccumulateGrad(Node):
     """Sink of a leaf tensor: adds the incoming gradient into `variable.grad`."""
 
@@ -62,11 +84,16 @@ class AccumulateGrad(Node):
         g = grads[0]
         var = self.variable
         if var.grad is None:
-            # Keep the incoming gradient's memory when it owns it (as torch steals a fresh
-            # gradient); copy a view, which may be a broadcast or alias another tensor.
-            data = g._data
-            owned = data.base is None and data.flags.writeable
-            var.grad = g.detach() if owned or g.requires_grad else g.detach().clone()
+            if g.requires_grad:                 # create_graph: .grad keeps its history
+                var.grad = g
+            else:
+                # Steal the incoming gradient's memory when nothing else holds it (as torch
+                # steals a fresh gradient): not a view, and its array referenced only by g's
+                # slot, the name `data` and getrefcount's argument. A gradient given by the
+                # user, or already handed to another leaf, is copied.
+                data = g._data
+                owned = data.base is None and data.flags.writeable and sys.getrefcount(data) <= 3
+                var.grad = g.detach() if owned else g.detach().clone()
         elif g.requires_grad or var.grad.requires_grad:
             var.grad = var.grad + g
         else:
@@ -82,6 +109,102 @@ def accumulator_of(tensor):
         node = AccumulateGrad(tensor)
         tensor._accum = weakref.ref(node)
     return node
+
+
+def view_positions(base, view):
+    """For each element of `view` (an array sharing `base`'s memory), its index in base's
+    C-order flattening."""
+    b, v = base._data, view._data
+    start = base.data_ptr()
+    addr = np.full(v.shape, view.data_ptr() - start, np.int64)
+    for d, (n, stride) in enumerate(zip(v.shape, v.strides)):
+        addr = addr + (np.arange(n, dtype=np.int64) * stride).reshape((n,) + (1,) * (v.ndim - d - 1))
+    if b.flags.c_contiguous:
+        return addr // b.itemsize
+    base_addr = np.zeros(b.shape, np.int64)
+    for d, (n, stride) in enumerate(zip(b.shape, b.strides)):
+        base_addr = base_addr + (np.arange(n, dtype=np.int64) * stride).reshape(
+            (n,) + (1,) * (b.ndim - d - 1))
+    base_addr = base_addr.reshape(-1)
+    order = np.argsort(base_addr, kind="stable")
+    return order[np.searchsorted(base_addr[order], addr)]
+
+
+class CopySlices(Node):
+    """The node of a base tensor after an in-place op `fn` wrote into one of its views (torch's
+    CopySlices): the gradient of the written region goes through `fn`, whose first input was
+    the view's old value and so the base's region; the rest goes to the base's history."""
+
+    def __init__(self, base_edge, fn, positions):
+        self.next_functions = (base_edge,) + tuple(fn.next_functions[1:])
+        self._fn = fn
+        self._pos = positions
+
+    def apply(self, grads):
+        from .._tensor import wrap
+        g = grads[0]
+        flat = g.reshape(-1)
+        pos = wrap(self._pos)
+        region = flat[pos]
+        result = list(self._fn.apply([region]))
+        if self.next_functions[0][0] is None:
+            return [None] + result[1:]
+        keep = np.ones(flat.shape, g._data.dtype)
+        keep[self._pos] = 0
+        rest = g * wrap(keep.reshape(g.shape))
+        if result[0] is not None:
+            rest = rest.reshape(-1).index_add(0, pos.reshape(-1), result[0].reshape(-1))
+        return [rest.reshape(g.shape)] + result[1:]
+
+    def _release(self):
+        self._fn._release()
+
+
+def rebase_view(view, fn):
+    """After an in-place op whose node is `fn` wrote into `view`, give the view's base a
+    CopySlices node, and the view a node that reads its values from the base (as torch)."""
+    base = view._base
+    positions = view_positions(base, view)
+    if base.grad_fn is not None:
+        base_edge = (base.grad_fn, base._output_nr)
+    elif base.requires_grad:
+        base_edge = (accumulator_of(base), 0)
+    else:
+        base_edge = (None, 0)
+    base.grad_fn = CopySlices(base_edge, fn, positions)
+    base.requires_grad = True
+    base._output_nr = 0
+    refresh_view(view, positions)
+
+
+def refresh_view(view, positions=None):
+    """Rebuild the node of a view whose base changed in place since the view's node was made,
+    so that its gradient flows through the base's current history."""
+    from .._tensor import wrap
+    base = view._base
+    if positions is None:
+        positions = view_positions(base, view)
+    prev = grad_mode._enabled[0]
+    grad_mode._enabled[0] = True
+    try:
+        fresh = base.reshape(-1)[wrap(positions)]
+    finally:
+        grad_mode._enabled[0] = prev
+    view.grad_fn = fresh.grad_fn
+    view.requires_grad = fresh.requires_grad
+    view._output_nr = 0
+    view._view_at = view._vc.value
+
+
+def current_edge(t):
+    """(grad_fn, output_nr) of t for a new node, refreshing a stale view first."""
+    if t._view_at is not None and t._view_at != t._vc.value:
+        refresh_view(t)
+    if t.grad_fn is not None:
+        return (t.grad_fn, t._output_nr)
+    if t.requires_grad:
+        return (accumulator_of(t), 0)
+    return (None, 0)
 
 
 class _RemovableHandle:

@@ -22,7 +22,8 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, wrap
 from ..autograd import grad_mode
-from ..autograd.graph import Node, accumulator_of, _FREED
+from ..autograd.graph import (Node, accumulator_of, current_edge, modified_error, rebase_view,
+                              refresh_view, _FREED)
 
 _ndarray = np.ndarray
 _enabled = grad_mode._enabled
@@ -59,6 +60,9 @@ class OpNode(Node):
                 if g._data.dtype != dt:
                     g = g.to(_dtype._BY_NP[dt])
             out.append(g)
+        edges = self.__dict__.get("_edge_idx")
+        if edges is not None:
+            return [out[k] if k is not None else None for k in edges]
         return out
 
     def _release(self):
@@ -73,9 +77,10 @@ class OpNode(Node):
     def needs_input_grad(self):
         """One flag per positional argument: does it need a gradient?"""
         needs = [False] * len(self._args)
-        for (i, _), (node, _) in zip(self._tpos, self.next_functions):
-            if node is not None:
-                needs[i] = True
+        edges = self.__dict__.get("_edge_idx") or range(len(self._tpos))
+        for k, (node, _) in zip(edges, self.next_functions):
+            if k is not None and node is not None:
+                needs[self._tpos[k][0]] = True
         return needs
 
     @property
@@ -90,12 +95,10 @@ class Ctx:
 def _check_versions(node):
     for t, v in node._versions:
         if t._vc.value != v:
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: [{t.type()} [{', '.join(map(str, t.shape))}]], which is "
-                f"output 0 of {type(node).__name__}, is at version {t._vc.value}; expected "
-                f"version {v} instead. Hint: enable anomaly detection to find the operation that "
-                "failed to compute its gradient, with torch.autograd.set_detect_anomaly(True).")
+            holder = node.ctx if node.ctx is not None else node
+            out = getattr(holder, "out", None)
+            is_output = t is out or type(out) is tuple and any(t is o for o in out)
+            raise modified_error(t, v, node if is_output else None)
 
 
 def sum_to(g, shape):
@@ -110,17 +113,18 @@ def sum_to(g, shape):
     return g
 
 
-def edge(t):
-    if t.grad_fn is not None:
-        return (t.grad_fn, t._output_nr)
-    if t.requires_grad:
-        return (accumulator_of(t), 0)
-    return (None, 0)
+edge = current_edge
+
+# Tensor arguments torch never differentiates (their slot is left out of next_functions).
+_NONDIFF_PARAMS = frozenset(("index", "indices", "mask", "condition"))
+# Ops whose Python-number operand torch records as a wrapped tensor: a (None, 0) slot.
+_WRAPS_SCALARS = frozenset(("add", "sub", "mul", "div"))
 
 
 class OpSpec:
     __slots__ = ("name", "forward", "backward", "node_cls", "promote", "saves", "save_output",
-                 "ctx", "view", "params", "defaults", "function", "differentiable", "float_out")
+                 "ctx", "view", "params", "defaults", "function", "differentiable", "float_out",
+                 "nondiff", "wraps_scalars")
 
     def __init__(self, name, forward, promote, saves, save_output, ctx, view, node, float_out):
         self.name = name
@@ -139,8 +143,30 @@ class OpSpec:
             params = params[1:]
         self.params = tuple(p.name for p in params)
         self.defaults = tuple(p.default for p in params)
-        node_name = node or "".join(w.capitalize() for w in name.strip("_").split("_")) + "Backward0"
-        self.node_cls = type(node_name, (OpNode,), {"__slots__": (), "_spec": self})
+        self.nondiff = frozenset(i for i, p in enumerate(self.params) if p in _NONDIFF_PARAMS)
+        self.wraps_scalars = name in _WRAPS_SCALARS
+        if callable(node):
+            self.node_cls = self._node_chooser(node)
+        else:
+            node_name = node or "".join(w.capitalize() for w in name.strip("_").split("_")) + \
+                "Backward0"
+            self.node_cls = self._node_class(node_name)
+
+    def _node_class(self, node_name):
+        return type(node_name, (OpNode,), {"__slots__": (), "_spec": self})
+
+    def _node_chooser(self, choose):
+        """node=choose(args) -> name: torch names some nodes by the overload called
+        (PowBackward0 for a scalar exponent, PowBackward1 for a tensor one)."""
+        classes = {}
+
+        def node_cls(args):
+            node_name = choose(args)
+            cls = classes.get(node_name)
+            if cls is None:
+                cls = classes[node_name] = self._node_class(node_name)
+            return cls
+        return node_cls
 
 
 def _normalize(spec, args, kwargs):
@@ -213,6 +239,8 @@ def call(spec, args, kwargs):
                     arrays[i] = a.astype(dt)
                 elif type(a) is list:
                     arrays[i] = [x if x.dtype == dt else x.astype(dt) for x in a]
+                elif type(a) is int and dt.kind in "iu":
+                    arrays[i] = wrap_int(a, dt)
     ctx = Ctx() if spec.ctx else None
     try:
         result = spec.forward(ctx, *arrays, **kwargs) if ctx is not None else \
@@ -236,6 +264,15 @@ def call(spec, args, kwargs):
     if requires:
         _record(spec, (out,), args, kwargs, tensors, tpos, ctx)
     return out
+
+
+def wrap_int(value, np_dtype):
+    """A Python int in an integer op: out-of-range values wrap around as in torch (NumPy
+    refuses them)."""
+    info = np.iinfo(np_dtype)
+    if info.min <= value <= info.max:
+        return value
+    return np.array(value % 2 ** 64, np.uint64).astype(np_dtype)[()]
 
 
 def broadcast_error(arrays):
@@ -277,6 +314,8 @@ def _binary_function(spec):
             return call(spec, args, kwargs)
         try:
             r = forward(x, y)
+        except OverflowError:           # a Python int out of the dtype's range: wrap it
+            return call(spec, args, kwargs)
         except ValueError:
             err = broadcast_error((x, y))
             if err is None:
@@ -323,9 +362,19 @@ _NO_EDGE = (None, 0)
 
 
 def _record(spec, outs, args, kwargs, tensors, tpos, ctx):
-    node = spec.node_cls()
+    cls = spec.node_cls
+    node = cls() if type(cls) is type else cls(args)()
+    edge_tensors = tensors
+    if spec.nondiff or spec.wraps_scalars:
+        node._edge_idx = _edge_indices(spec, args, tpos)
+        edge_tensors = [tensors[k] if k is not None else None for k in node._edge_idx]
     edges = []
-    for t in tensors:
+    for t in edge_tensors:
+        if t is None:
+            edges.append(_NO_EDGE)
+            continue
+        if t._view_at is not None and t._view_at != t._vc.value:
+            refresh_view(t)
         fn = t.grad_fn
         if fn is not None:
             edges.append((fn, t._output_nr))
@@ -350,12 +399,31 @@ def _record(spec, outs, args, kwargs, tensors, tpos, ctx):
             o.grad_fn = node
             if nr:
                 o._output_nr = nr
+            if spec.view:
+                o._view_at = o._vc.value
     if spec.save_output:
         target = ctx if ctx is not None else node
         target.out = outs[0] if len(outs) == 1 else outs
         node._versions = list(node._versions) + [(o, o._vc.value) for o in outs
                                                   if o.grad_fn is node]
     return node
+
+
+def _edge_indices(spec, args, tpos):
+    """The inputs that get a slot in next_functions, in argument order, as torch lays them
+    out: indices into the op's tensors, leaving out non-differentiable ones (index, mask), and
+    None for a Python number that torch wraps into a tensor (x + 1)."""
+    out = []
+    k, n = 0, len(tpos)
+    for i, a in enumerate(args):
+        if k < n and tpos[k][0] == i:
+            while k < n and tpos[k][0] == i:
+                if i not in spec.nondiff:
+                    out.append(k)
+                k += 1
+        elif spec.wraps_scalars and i < 2 and isinstance(a, (int, float, complex)):
+            out.append(None)
+    return tuple(out)
 
 
 def op(fn=None, *, name=None, promote=None, saves=True, save_output=False, ctx=False,
@@ -365,7 +433,8 @@ def op(fn=None, *, name=None, promote=None, saves=True, save_output=False, ctx=F
     result dtype into the default float dtype (true division, exp, ...); `saves=False` when
     backward needs no input values (only shapes); `save_output` gives backward `ctx.out`;
     `ctx=True` passes a Ctx to forward as first argument; `view` makes the output share the
-    first input's storage version counter."""
+    first input's storage version counter; `node` names the graph node class (a function of
+    the positional args when torch's name depends on the overload)."""
     def register(forward):
         opname = name or forward.__name__
         spec = OpSpec(opname, forward, promote, saves, save_output, ctx, view, node, float_out)
@@ -414,15 +483,24 @@ def make_inplace(function, name):
 
 def snapshot(t):
     """A copy of t's current value that stands in for t in the graph."""
+    if t._view_at is not None and t._view_at != t._vc.value:
+        refresh_view(t)
     s = wrap(t._data.copy())
     s.requires_grad, s.grad_fn, s._output_nr = t.requires_grad, t.grad_fn, t._output_nr
     return s
 
 
 def check_inplace(self):
-    if self.requires_grad and self.grad_fn is None and _enabled[0]:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                           "operation.")
+    """torch's errors for writing in place into a leaf that requires grad, or into a view of
+    one, while grad mode is on."""
+    if self.requires_grad and _enabled[0]:
+        if self.grad_fn is None:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                               "operation.")
+        base = self._base
+        if base is not None and base.grad_fn is None and base.requires_grad:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                               "in-place operation.")
 
 
 def assign_(self, result):
@@ -451,6 +529,8 @@ def assign_(self, result):
                 holder.out = self
                 node._versions = tuple((self if t is result else t, v if t is not result
                                         else self._vc.value) for t, v in node._versions)
+        if self._base is not None:
+            rebase_view(self, result.grad_fn)
     return self
 
 

@@ -28,3 +28,9 @@ def dims_of(dim, ndim):
 def type_name(np_dtype):
     """torch's ScalarType name of a NumPy dtype ('Float', 'Long')."""
     return _dtype.scalar_name(_dtype._BY_NP[np.dtype(np_dtype)])
+
+
+def not_implemented(kernel, np_dtype):
+    """torch's error for a kernel that has no loop for this dtype:
+    NotImplementedError('"abs_cpu" not implemented for 'Bool'')."""
+    return NotImplementedError(f"\"{kernel}\" not implemented for '{type_name(np_dtype)}'")

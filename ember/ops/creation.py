@@ -30,7 +30,10 @@ def _finish(array, device=None, requires_grad=False):
         array = array_module(dev).asarray(array)
     t = wrap(array)
     if requires_grad:
-        t.requires_grad_(True)
+        if array.dtype.kind not in "fc":
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                               "gradients")
+        t.requires_grad = True
     return t
 
 
@@ -486,7 +489,7 @@ def _cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
         self.shape))
 
 
-def _fill_(self, value):
+def _fill_(self, value, zero=False):
     if isinstance(value, Tensor):
         if value.dim():
             raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
@@ -495,12 +498,25 @@ def _fill_(self, value):
             return assign_(self, value.expand(self.shape).to(self.dtype) * 1)
         value = value.item()
     if grad_mode._enabled[0] and self.requires_grad:
-        return assign_(self, full_like(self.detach(), value) + self * 0)
+        return assign_(self, _filled_like(self, value, zero))
     return _fill_inplace(self, value)
 
 
+@op(method=False, saves=False,
+    node=lambda args: "ZeroBackward0" if len(args) > 2 and args[2] else "FillBackward2")
+def _filled_like(input, value, zero=False):
+    """fill_/zero_ seen by autograd: the value everywhere, a zero gradient for the old
+    contents."""
+    return np.full_like(input, value)
+
+
+@_filled_like.backward
+def _(ctx, grad, input, value, zero=False):
+    return zeros_like(grad), None, None
+
+
 def _zero_(self):
-    return _fill_(self, 0)
+    return _fill_(self, 0, zero=True)
 
 
 @op(method=False, promote=None, saves=False, node="CopyBackwards")

@@ -5,7 +5,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, wrap
 from ..autograd import grad_mode
-from ._registry import op, assign_, check_inplace
+from ._registry import op, assign_
 from ._util import wrap_dim
 
 
@@ -137,7 +137,6 @@ def __setitem__(self, key, value):
         value = wrap(np.asarray(value, dtype=self._data.dtype))
     if grad_mode._enabled[0] and (self.requires_grad or
                                   isinstance(value, Tensor) and value.requires_grad):
-        check_inplace(self)
         if self.grad_fn is None and self.requires_grad:
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                                "in-place operation.")
@@ -247,7 +246,7 @@ def _(ctx, grad, input, dim, index):
     return zeros_like(input).index_add(dim, index, grad)
 
 
-@op(promote=(0, 2), inplace=True, saves=False, node="IndexAddBackward0")
+@op(promote=(0, 3), inplace=True, saves=False, node="IndexAddBackward0")
 def index_add(input, dim, index, source, alpha=1):
     out = input.copy()
     d = wrap_dim(dim, input.ndim)

@@ -7,7 +7,8 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, wrap
-from ._registry import op
+from ._registry import op, make_inplace, wrap_int
+from ._util import not_implemented, type_name
 
 BINARY = (0, 1)
 
@@ -16,11 +17,42 @@ def _is_int(x):
     return isinstance(x, np.ndarray) and x.dtype.kind in "iub"
 
 
+def _times(alpha, x):
+    """alpha * x in x's dtype: an integer alpha wraps around as in torch; a float alpha is
+    refused for integer tensors."""
+    kind = getattr(x, "dtype", np.dtype(type(x))).kind
+    if kind in "iub":
+        if isinstance(alpha, float):
+            raise RuntimeError("For integral input tensors, argument alpha must not be a "
+                               "floating point number.")
+        if kind != "b" and isinstance(x, np.ndarray):
+            alpha = wrap_int(int(alpha), x.dtype)
+    return alpha * x
+
+
+def _no_bool(kernel, *arrays):
+    """torch has no bool loop for this kernel."""
+    for a in arrays:
+        if getattr(a, "dtype", None) == np.bool_:
+            raise not_implemented(kernel, a.dtype)
+
+
+def _by_arg(pos, tensor_node, scalar_node):
+    """node=: torch names the node after the overload called, which depends on whether the
+    argument at `pos` is a tensor (RemainderBackward1) or a number (RemainderBackward0)."""
+    return lambda args: tensor_node if len(args) > pos and isinstance(args[pos], Tensor) \
+        else scalar_node
+
+
+def _not_differentiable(name):
+    raise RuntimeError(f"derivative for aten::{name} is not implemented")
+
+
 # -- arithmetic ------------------------------------------------------------------------------
 @op(promote=BINARY, saves=False, inplace=True)
 def add(input, other, alpha=1):
     """input + alpha * other, torch's promotion; bool + bool is logical or."""
-    return input + other if alpha == 1 else input + alpha * other
+    return input + other if alpha == 1 else input + _times(alpha, other)
 
 
 @add.backward
@@ -28,33 +60,56 @@ def _(ctx, grad, input, other, alpha=1):
     return grad, (grad if alpha == 1 else grad * alpha)
 
 
-@op(promote=BINARY, saves=False, inplace=True)
-def sub(input, other, alpha=1):
-    """input - alpha * other; torch refuses bool tensors."""
-    if getattr(input, "dtype", None) == np.bool_ or getattr(other, "dtype", None) == np.bool_:
-        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
-                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
-                           "operator instead.")
-    return input - other if alpha == 1 else input - alpha * other
+@op(promote=BINARY, saves=False, method=False, name="sub")
+def _sub(input, other, alpha=1):
+    return input - other if alpha == 1 else input - _times(alpha, other)
 
 
-@sub.backward
+@_sub.backward
 def _(ctx, grad, input, other, alpha=1):
     return grad, (-grad if alpha == 1 else grad * -alpha)
 
 
+def _check_sub(input, other):
+    """torch refuses bool operands (Python bools too) in subtraction; the check sees the
+    arguments before promotion casts them."""
+    a = input.dtype is _dtype.bool if isinstance(input, Tensor) else isinstance(input, bool)
+    b = other.dtype is _dtype.bool if isinstance(other, Tensor) else isinstance(other, bool)
+    if a and b:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if a or b:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+
+
+def sub(input, other, *, alpha=1, out=None):
+    """input - alpha * other with torch's promotion; bool operands are refused."""
+    _check_sub(input, other)
+    return _sub(input, other, alpha, out=out)
+
+
+sub.spec = _sub.spec
+Tensor.sub = Tensor.subtract = sub
+Tensor.sub_ = Tensor.subtract_ = make_inplace(sub, "sub")
 subtract = sub
 
 
-@op(promote=BINARY, saves=False, node="RsubBackward1", method=False)
-def rsub(input, other, alpha=1):
-    """other - alpha * input (the reflected `scalar - tensor`)."""
-    return other - input if alpha == 1 else other - alpha * input
+@op(promote=BINARY, saves=False, node="RsubBackward1", method=False, name="rsub")
+def _rsub(input, other, alpha=1):
+    return other - input if alpha == 1 else other - _times(alpha, input)
 
 
-@rsub.backward
+@_rsub.backward
 def _(ctx, grad, input, other, alpha=1):
     return (-grad if alpha == 1 else grad * -alpha), grad
+
+
+def rsub(input, other, *, alpha=1):
+    """other - alpha * input (the reflected `scalar - tensor`); bool operands are refused."""
+    _check_sub(input, other)
+    return _rsub(input, other, alpha)
 
 
 @op(promote=BINARY, inplace=True)
@@ -92,86 +147,123 @@ def _(ctx, grad, input, other, rounding_mode=None):
 _plain_div = div
 
 
-def div(input, other, *, rounding_mode=None, out=None):
-    """torch.div: true division, or rounded with rounding_mode='trunc'/'floor'."""
-    if rounding_mode is None:
-        return _plain_div(input, other, out=out)
-    if rounding_mode not in ("trunc", "floor"):
-        raise ValueError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
-                         f"found '{rounding_mode}'")
-    r = (floor_divide if rounding_mode == "floor" else _trunc_divide)(input, other)
-    if out is not None:
-        from ._registry import write_out
-        return write_out(out, r, "div")
-    return r
-
-
-def _div_(self, other, *, rounding_mode=None):
-    from ._registry import assign_
-    return assign_(self, div(self, other, rounding_mode=rounding_mode))
-
-
-Tensor.div = Tensor.divide = Tensor.true_divide = div
-Tensor.div_ = Tensor.divide_ = Tensor.true_divide_ = _div_
-divide = true_divide = div
-
-
-def _int_div_check(other):
-    if _is_int(other) and (np.asarray(other) == 0).any():
+def _int_div_check(input, other):
+    """torch raises for an integer division by zero (NumPy gives 0)."""
+    if np.result_type(input, other).kind in "iub" and not np.all(other):
         raise RuntimeError("ZeroDivisionError")
 
 
-@op(promote=BINARY, inplace=True)
-def floor_divide(input, other):
-    """Division rounded down (Python's //), torch's promotion; int division by zero raises."""
-    if _is_int(input) and not isinstance(other, float):
-        _int_div_check(other)
+def _floor_div(input, other):
+    _int_div_check(input, other)
     return np.floor_divide(input, other)
 
 
-@op(promote=BINARY, saves=False, name="_trunc_divide", method=False)
-def _trunc_divide(input, other):
-    if _is_int(input):
-        _int_div_check(other)
+def _trunc_div(input, other):
+    if np.result_type(input, other).kind in "iub":
+        _int_div_check(input, other)
         q = np.floor_divide(input, other)
         return q + ((q < 0) & (q * other != input))
     return np.trunc(np.true_divide(input, other)).astype(np.result_type(input, other))
 
 
-@op(promote=BINARY, inplace=True)
+@op(promote=BINARY, saves=False, name="_div_rounded", method=False, node="DivBackward2")
+def _div_rounded(input, other, rounding_mode):
+    """div with rounding_mode 'trunc' or 'floor': the promoted dtype, zero gradient."""
+    _no_bool("div_" + rounding_mode + "_cpu", input)
+    return (_floor_div if rounding_mode == "floor" else _trunc_div)(input, other)
+
+
+@_div_rounded.backward
+def _(ctx, grad, input, other, rounding_mode):
+    return grad * 0, grad * 0
+
+
+def div(input, other, *, rounding_mode=None, out=None):
+    """torch.div: true division, or rounded with rounding_mode='trunc'/'floor'."""
+    if rounding_mode is None:
+        return _plain_div(input, other, out=out)
+    if rounding_mode not in ("trunc", "floor"):
+        raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+                         f"found '{rounding_mode}'")
+    return _div_rounded(input, other, rounding_mode, out=out)
+
+
+div.spec = _plain_div.spec
+Tensor.div = Tensor.divide = Tensor.true_divide = div
+Tensor.div_ = Tensor.divide_ = Tensor.true_divide_ = make_inplace(div, "div")
+divide = true_divide = div
+
+
+@op(promote=BINARY, inplace=True, node="NotImplemented")
+def floor_divide(input, other):
+    """Division rounded down (Python's //), torch's promotion; int division by zero raises;
+    torch has no derivative for it."""
+    _no_bool("div_floor_cpu", input)
+    return _floor_div(input, other)
+
+
+@floor_divide.backward
+def _(ctx, grad, input, other):
+    _not_differentiable("floor_divide")
+
+
+@op(promote=BINARY, inplace=True,
+    node=lambda args: "NotImplemented" if not isinstance(args[0], Tensor) else
+    "RemainderBackward1" if isinstance(args[1], Tensor) else "RemainderBackward0")
 def remainder(input, other):
     """Python-style modulus (sign of the divisor), as `%`."""
-    if _is_int(input) and not isinstance(other, float):
-        _int_div_check(other)
+    _no_bool("remainder_cpu", input)
+    _int_div_check(input, other)
     return np.mod(input, other)
 
 
 @remainder.backward
 def _(ctx, grad, input, other):
-    return grad, (-grad * floor_divide(input, other) if ctx.needs_input_grad[1] else None)
+    if not isinstance(input, Tensor):
+        _not_differentiable("remainder")
+    need = ctx.needs_input_grad
+    return grad, (-grad * div(input, other, rounding_mode="floor") if need[1] else None)
 
 
-@op(promote=BINARY, inplace=True)
+@op(promote=BINARY, inplace=True, node=_by_arg(1, "FmodBackward1", "FmodBackward0"))
 def fmod(input, other):
     """C-style modulus (sign of the dividend)."""
+    _no_bool("fmod_cpu", input)
+    _int_div_check(input, other)
     return np.fmod(input, other)
 
 
 @fmod.backward
 def _(ctx, grad, input, other):
-    return grad, (-grad * _trunc_divide(input, other) if ctx.needs_input_grad[1] else None)
+    need = ctx.needs_input_grad
+    return grad, (-grad * div(input, other, rounding_mode="trunc") if need[1] else None)
 
 
-@op(promote=BINARY, inplace=True)
+@op(promote=BINARY, inplace=True,
+    node=lambda args: "PowBackward2" if not isinstance(args[0], Tensor) else
+    "PowBackward1" if isinstance(args[1], Tensor) else "PowBackward0")
 def pow(input, exponent):
     """input ** exponent with torch's promotion; integer tensors to negative integer powers
-    raise as in torch."""
+    raise as in torch; a bool tensor to a bool power stays bool."""
+    if getattr(input, "dtype", None) == np.bool_:
+        _no_bool("pow", exponent)
+        if isinstance(exponent, (bool, np.bool_)):
+            return input | (not exponent)
     if _is_int(input) and isinstance(exponent, int) and not isinstance(exponent, bool) \
             and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     if _is_int(input) and _is_int(exponent) and (exponent < 0).any():
-        raise RuntimeError("Integers to negative integer powers are not allowed.")
+        return _int_pow(input, exponent)
     return np.power(input, exponent)
+
+
+def _int_pow(input, exponent):
+    """Integer powers with negative integer exponents, as torch computes them: 1 and -1 keep
+    their magnitude, every other base gives 0."""
+    neg = exponent < 0
+    r = np.power(input, np.where(neg, 0, exponent))
+    unit = np.where((input == -1) & (exponent % 2 == 1), -1, np.where(input == 1, 1, 0))
+    return np.where(neg, unit, r).astype(r.dtype)
 
 
 @pow.backward
@@ -180,29 +272,35 @@ def _(ctx, grad, input, exponent):
     gi = go = None
     if need[0]:
         if isinstance(exponent, Tensor):
-            gi = grad * exponent * input.pow(exponent - 1)
-        elif exponent == 0:
-            gi = grad * 0
+            gi = where(exponent == 0, 0.0, grad * exponent * input.pow(exponent - 1))
         else:
-            gi = grad * exponent * input.pow(exponent - 1)
+            gi = grad * 0 if exponent == 0 else grad * exponent * input.pow(exponent - 1)
     if need[1]:
         out = pow(input, exponent)
-        go = grad * out * where(input == 0, 0.0, log(input) if isinstance(input, Tensor)
-                                else wrap(np.log(np.asarray(input, dtype=out._data.dtype))))
+        base = input if isinstance(input, Tensor) else \
+            wrap(np.asarray(input, dtype=out._data.dtype))
+        go = grad * where((base == 0) & (exponent >= 0), 0.0, out * log(base))
     return gi, go
 
 
 float_power_dtype = _dtype.float64
 
 
-def float_power(input, exponent):
+def float_power(input, exponent, *, out=None):
     """pow computed in float64 (torch.float_power)."""
     a = input.double() if isinstance(input, Tensor) else input
     e = exponent.double() if isinstance(exponent, Tensor) else exponent
-    return pow(a, e)
+    return pow(a, e, out=out)
 
 
-Tensor.float_power = float_power
+def _float_power_(self, exponent):
+    if self.dtype is not _dtype.float64:
+        raise RuntimeError(f"the base given to float_power_ has dtype {type_name(self._data.dtype)}"
+                           " but the operation's result requires dtype Double")
+    return self.pow_(exponent.double() if isinstance(exponent, Tensor) else exponent)
+
+
+Tensor.float_power, Tensor.float_power_ = float_power, _float_power_
 
 
 @op(promote=(), saves=False, inplace=True)
@@ -225,7 +323,8 @@ negative = neg
 
 @op(inplace=True)
 def abs(input):
-    return np.abs(input) if input.dtype != np.bool_ else input.copy()
+    _no_bool("abs_cpu", input)
+    return np.abs(input)
 
 
 @abs.backward
@@ -236,9 +335,30 @@ def _(ctx, grad, input):
 absolute = abs
 
 
+@op(inplace=True, save_output=True)
+def relu(input):
+    """max(input, 0) in input's dtype; torch refuses bool tensors."""
+    if input.dtype == np.bool_:
+        raise RuntimeError("Boolean inputs not supported for relu")
+    return np.maximum(input, 0, dtype=input.dtype)
+
+
+@relu.backward
+def _(ctx, grad, input):
+    return where(ctx.out <= 0, 0.0, grad)
+
+
+def _sign(x):
+    """-1, 0 or 1 (nan gives 0, as in torch)."""
+    if x.dtype == np.bool_:
+        return x.copy()
+    s = np.sign(x)
+    return np.nan_to_num(s, nan=0.0) if x.dtype.kind == "f" else s
+
+
 @op(inplace=True, saves=False)
 def sign(input):
-    return np.sign(input) if input.dtype != np.bool_ else input.copy()
+    return _sign(input)
 
 
 @sign.backward
@@ -251,7 +371,7 @@ def sgn(input):
     if input.dtype.kind == "c":
         mag = np.abs(input)
         return np.where(mag == 0, 0, input / np.where(mag == 0, 1, mag)).astype(input.dtype)
-    return np.sign(input) if input.dtype != np.bool_ else input.copy()
+    return _sign(input)
 
 
 @sgn.backward
@@ -278,7 +398,8 @@ log = _unary("log", lambda input: np.log(input), lambda ctx, g, x: g / x)
 log2 = _unary("log2", lambda input: np.log2(input), lambda ctx, g, x: g / (x * 0.6931471805599453))
 log10 = _unary("log10", lambda input: np.log10(input),
                lambda ctx, g, x: g / (x * 2.302585092994046))
-log1p = _unary("log1p", lambda input: np.log1p(input), lambda ctx, g, x: g / (x + 1))
+log1p = _unary("log1p", lambda input: np.log1p(input), lambda ctx, g, x: g / (x + 1),
+               node="Log1PBackward0")
 sqrt = _unary("sqrt", lambda input: np.sqrt(input), lambda ctx, g, x: g / (2 * ctx.out),
               save_output=True)
 rsqrt = _unary("rsqrt", lambda input: 1 / np.sqrt(input),
@@ -361,6 +482,7 @@ def _(ctx, grad, input, eps=None):
 # -- rounding (zero gradient) ----------------------------------------------------------------
 def _rounding(name, fn):
     def forward(input):
+        _no_bool(name + "_vml_cpu", input)
         return fn(input) if input.dtype.kind == "f" else input.copy()
     forward.__name__ = name
     f = op(forward, name=name, saves=False, inplace=True)
@@ -373,13 +495,26 @@ ceil = _rounding("ceil", np.ceil)
 trunc = _rounding("trunc", np.trunc)
 fix = trunc
 Tensor.fix, Tensor.fix_ = Tensor.trunc, Tensor.trunc_
-frac = op(lambda input: input - np.trunc(input), name="frac", saves=False, inplace=True)
-frac.backward(lambda ctx, g, x: g)
 
 
 @op(saves=False, inplace=True)
+def frac(input):
+    """input - trunc(input); floating point tensors only."""
+    if input.dtype.kind != "f":
+        raise not_implemented("frac_cpu", input.dtype)
+    return input - np.trunc(input)
+
+
+@frac.backward
+def _(ctx, grad, input):
+    return grad
+
+
+@op(saves=False, inplace=True,
+    node=lambda args: "RoundBackward1" if len(args) > 1 else "RoundBackward0")
 def round(input, decimals=0):
     """Round half to even, as torch.round."""
+    _no_bool("round_vml_cpu", input)
     if input.dtype.kind != "f":
         return input.copy()
     return np.round(input, decimals)
@@ -391,7 +526,9 @@ def _(ctx, grad, input, decimals=0):
 
 
 # -- clamp -----------------------------------------------------------------------------------
-@op(promote=(0, 1, 2), inplace=True)
+@op(promote=(0, 1, 2), inplace=True,
+    node=lambda args: "ClampBackward0" if isinstance(args[1] if len(args) > 1 else None, Tensor)
+    or isinstance(args[2] if len(args) > 2 else None, Tensor) else "ClampBackward1")
 def clamp(input, min=None, max=None):
     """Clamp to [min, max]; min/max may be numbers or tensors; min > max gives max."""
     if min is None and max is None:
@@ -423,17 +560,26 @@ clip = clamp
 Tensor.clip, Tensor.clip_ = Tensor.clamp, Tensor.clamp_
 
 
+@op(promote=(0, 1), inplace=True, node=_by_arg(1, "ClampMinBackward1", "ClampMinBackward0"))
 def clamp_min(input, min):
-    return clamp(input, min=min)
+    return np.maximum(input, min)
 
 
+@clamp_min.backward
+def _(ctx, grad, input, min):
+    need = ctx.needs_input_grad
+    return where(input >= min, grad, 0.0), (where(input < min, grad, 0.0) if need[1] else None)
+
+
+@op(promote=(0, 1), inplace=True, node=_by_arg(1, "ClampMaxBackward1", "ClampMaxBackward0"))
 def clamp_max(input, max):
-    return clamp(input, max=max)
+    return np.minimum(input, max)
 
 
-Tensor.clamp_min, Tensor.clamp_max = clamp_min, clamp_max
-Tensor.clamp_min_ = lambda self, min: self.clamp_(min=min)
-Tensor.clamp_max_ = lambda self, max: self.clamp_(max=max)
+@clamp_max.backward
+def _(ctx, grad, input, max):
+    need = ctx.needs_input_grad
+    return where(input <= max, grad, 0.0), (where(input > max, grad, 0.0) if need[1] else None)
 
 
 # -- binary math -----------------------------------------------------------------------------
@@ -443,11 +589,15 @@ def maximum(input, other):
     return np.maximum(input, other)
 
 
+def _extreme_grads(grad, input, other, input_loses, other_loses):
+    """Gradients of maximum/minimum: ties split the gradient, nan passes it to both."""
+    shared = where(input == other, grad * 0.5, grad)
+    return where(input_loses, 0.0, shared), where(other_loses, 0.0, shared)
+
+
 @maximum.backward
 def _(ctx, grad, input, other):
-    half = grad * 0.5
-    return (where(input > other, grad, where(input == other, half, 0.0)),
-            where(other > input, grad, where(input == other, half, 0.0)))
+    return _extreme_grads(grad, input, other, input < other, input > other)
 
 
 @op(promote=BINARY, inplace=True)
@@ -458,13 +608,31 @@ def minimum(input, other):
 
 @minimum.backward
 def _(ctx, grad, input, other):
-    half = grad * 0.5
-    return (where(input < other, grad, where(input == other, half, 0.0)),
-            where(other < input, grad, where(input == other, half, 0.0)))
+    return _extreme_grads(grad, input, other, input > other, input < other)
 
 
-fmax = op(lambda input, other: np.fmax(input, other), name="fmax", promote=BINARY)
-fmin = op(lambda input, other: np.fmin(input, other), name="fmin", promote=BINARY)
+@op(promote=BINARY)
+def fmax(input, other):
+    """Elementwise max ignoring nan (nan only where both are nan)."""
+    return np.fmax(input, other)
+
+
+@fmax.backward
+def _(ctx, grad, input, other):
+    first = (input >= other) | other.isnan()
+    return where(first, grad, 0.0), where(first, 0.0, grad)
+
+
+@op(promote=BINARY)
+def fmin(input, other):
+    """Elementwise min ignoring nan (nan only where both are nan)."""
+    return np.fmin(input, other)
+
+
+@fmin.backward
+def _(ctx, grad, input, other):
+    first = (input <= other) | other.isnan()
+    return where(first, grad, 0.0), where(first, 0.0, grad)
 
 
 @op(promote=BINARY, float_out=True, inplace=True)
@@ -475,15 +643,19 @@ def atan2(input, other):
 @atan2.backward
 def _(ctx, grad, input, other):
     denom = input * input + other * other
-    return grad * other / denom, -grad * input / denom
+    scale = where(denom == 0, 0.0, grad / denom)
+    return scale * other, -scale * input
 
 
 arctan2 = atan2
 Tensor.arctan2 = Tensor.atan2
 
 
-@op(promote=BINARY, float_out=True)
+@op(promote=BINARY, inplace=True)
 def hypot(input, other):
+    """sqrt(input**2 + other**2); floating point tensors only."""
+    if input.dtype.kind != "f":
+        raise not_implemented("hypot_cpu", input.dtype)
     return np.hypot(input, other)
 
 
@@ -493,7 +665,7 @@ def _(ctx, grad, input, other):
     return grad * input / h, grad * other / h
 
 
-@op(promote=(0, 1, 2), inplace=True)
+@op(promote=(0, 1, 2), inplace=True, node=_by_arg(2, "LerpBackward1", "LerpBackward0"))
 def lerp(input, end, weight):
     """input + weight * (end - input)."""
     return input + weight * (end - input)
@@ -534,6 +706,11 @@ def where(condition, input, other):
     if condition.dtype != np.bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
                            f"with dtype {_dtype._BY_NP[condition.dtype].name.capitalize()}")
+    if not isinstance(input, np.ndarray) and not isinstance(other, np.ndarray):
+        # two numbers: torch's dtype of Python scalars (the default float dtype, int64)
+        dt = _dtype.result_type_of([], [], [_dtype._scalar_category(input),
+                                            _dtype._scalar_category(other)])
+        return np.where(condition, input, other).astype(dt.np)
     return np.where(condition, input, other)
 
 
@@ -586,26 +763,29 @@ ge = _compare("ge", np.greater_equal, ("greater_equal",))
 not_equal, less, less_equal, greater, greater_equal = ne, lt, le, gt, ge
 
 
-def _bitwise(name, fn):
+def _bitwise(name, fn, kernel, bools=True):
+    """A bitwise op on integer (and bool) tensors; torch's error for the other dtypes (the
+    promoted one is named)."""
     def forward(input, other):
-        if input.dtype.kind == "f" or getattr(other, "dtype", np.dtype(type(other))).kind == "f":
-            raise RuntimeError(f"\"{name}_cpu\" not implemented for 'Float'")
+        dt = np.result_type(input, other)
+        if dt.kind in "fc" or dt == np.bool_ and not bools:
+            raise not_implemented(kernel, dt)
         return fn(input, other)
     forward.__name__ = name
     return op(forward, name=name, promote=BINARY, saves=False, inplace=True)
 
 
-bitwise_and = _bitwise("bitwise_and", np.bitwise_and)
-bitwise_or = _bitwise("bitwise_or", np.bitwise_or)
-bitwise_xor = _bitwise("bitwise_xor", np.bitwise_xor)
-bitwise_left_shift = _bitwise("bitwise_left_shift", np.left_shift)
-bitwise_right_shift = _bitwise("bitwise_right_shift", np.right_shift)
+bitwise_and = _bitwise("bitwise_and", np.bitwise_and, "bitwise_and_cpu")
+bitwise_or = _bitwise("bitwise_or", np.bitwise_or, "bitwise_or_cpu")
+bitwise_xor = _bitwise("bitwise_xor", np.bitwise_xor, "bitwise_xor_cpu")
+bitwise_left_shift = _bitwise("bitwise_left_shift", np.left_shift, "lshift_cpu", False)
+bitwise_right_shift = _bitwise("bitwise_right_shift", np.right_shift, "rshift_cpu", False)
 
 
 @op(saves=False, inplace=True)
 def bitwise_not(input):
-    if input.dtype.kind == "f":
-        raise RuntimeError("\"bitwise_not_cpu\" not implemented for 'Float'")
+    if input.dtype.kind in "fc":
+        raise not_implemented("bitwise_not_cpu", input.dtype)
     return np.invert(input)
 
 
@@ -613,16 +793,14 @@ def _logical(name, fn):
     def forward(input, other):
         return fn(input, other)
     forward.__name__ = name
-    f = op(forward, name=name, saves=False)
-    setattr(Tensor, name + "_", lambda self, other: self.copy_(f(self, other)))
-    return f
+    return op(forward, name=name, saves=False, inplace=True)
 
 
 logical_and = _logical("logical_and", np.logical_and)
 logical_or = _logical("logical_or", np.logical_or)
 logical_xor = _logical("logical_xor", np.logical_xor)
-logical_not = op(lambda input: np.logical_not(input), name="logical_not", saves=False)
-Tensor.logical_not_ = lambda self: self.copy_(logical_not(self))
+logical_not = op(lambda input: np.logical_not(input), name="logical_not", saves=False,
+                 inplace=True)
 
 isnan = op(lambda input: np.isnan(input), name="isnan", saves=False)
 isinf = op(lambda input: np.isinf(input), name="isinf", saves=False)
@@ -632,8 +810,11 @@ isneginf = op(lambda input: np.isneginf(input), name="isneginf", saves=False)
 signbit = op(lambda input: np.signbit(input), name="signbit", saves=False)
 
 
-@op(promote=BINARY, saves=False)
+@op(saves=False)
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """|input - other| <= atol + rtol * |other|; both of one dtype, as torch requires."""
+    if input.dtype != other.dtype:
+        raise RuntimeError(f"{type_name(input.dtype)} did not match {type_name(other.dtype)}")
     return np.isclose(input, other, rtol=rtol, atol=atol, equal_nan=equal_nan)
 
 
@@ -653,8 +834,16 @@ Tensor.allclose, Tensor.equal = allclose, equal
 
 
 # -- operators -------------------------------------------------------------------------------
+def positive(input):
+    """+input: input itself; torch refuses bool tensors."""
+    if input.dtype == _dtype.bool:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
 def _rdiv(self, other):
-    return _plain_div(other, self)
+    """number / tensor, computed as torch does: reciprocal(self) * number."""
+    return reciprocal(self) * other
 
 
 def _rfloordiv(self, other):
@@ -685,7 +874,7 @@ Tensor.__pow__ = pow
 Tensor.__rpow__ = _rpow
 Tensor.__ipow__ = Tensor.pow_
 Tensor.__neg__ = neg
-Tensor.__pos__ = lambda self: self
+Tensor.__pos__ = Tensor.positive = positive
 Tensor.__abs__ = abs
 Tensor.__eq__ = eq
 Tensor.__ne__ = ne

@@ -5,7 +5,7 @@ import numpy as np
 
 from .._size import Size
 from .._tensor import Tensor, wrap
-from ._registry import op
+from ._registry import op, check_inplace
 from ._util import wrap_dim, dims_of
 
 
@@ -131,9 +131,20 @@ def ravel(input):
 Tensor.ravel = ravel
 
 
-@op(saves=False, view=True, node="SqueezeBackward0", method=False)
+def _squeeze_node(args):
+    """torch names the node after the overload: squeeze() 0, squeeze(dim) 1, squeeze(dims) 2."""
+    dims = args[1]
+    return "SqueezeBackward0" if dims is None else \
+        "SqueezeBackward1" if isinstance(dims, int) else "SqueezeBackward2"
+
+
+@op(saves=False, view=True, node=_squeeze_node, method=False)
 def _squeeze(input, dims):
-    return np.squeeze(input, axis=tuple(d for d in dims if input.shape[d] == 1))
+    """dims: None (every size-1 dim), one dim, or a tuple of dims; others are kept."""
+    if dims is None:
+        return np.squeeze(input)
+    axes = (dims,) if isinstance(dims, int) else dims
+    return np.squeeze(input, axis=tuple(d for d in axes if input.shape[d] == 1))
 
 
 @_squeeze.backward
@@ -143,13 +154,26 @@ def _(ctx, grad, input, dims):
 
 def squeeze(input, dim=None):
     """Remove size-1 dims (all, one, or a tuple of them)."""
-    n = input.dim()
-    return _squeeze(input, dims_of(dim, n))
+    if dim is None:
+        return _squeeze(input, None)
+    dims = dims_of(dim, input.dim())
+    one = isinstance(dim, (int, np.integer)) and len(dims) == 1
+    return _squeeze(input, dims[0] if one else dims)
+
+
+def _view_inplace(self, view):
+    """Make self the given view of itself, as the in-place shape ops (t_, squeeze_,
+    unsqueeze_, transpose_) do: new sizes, version bumped, the view's node in the graph."""
+    check_inplace(self)
+    self._data = view._data
+    self._vc.value += 1
+    if view.grad_fn is not None:
+        self.grad_fn, self._output_nr = view.grad_fn, 0
+    return self
 
 
 def _squeeze_(self, dim=None):
-    self._data = squeeze(self.detach(), dim)._data
-    return self
+    return _view_inplace(self, squeeze(self, dim))
 
 
 @op(saves=False, view=True, method=False, node="UnsqueezeBackward0")
@@ -168,8 +192,7 @@ def unsqueeze(input, dim):
 
 
 def _unsqueeze_(self, dim):
-    self._data = unsqueeze(self.detach(), dim)._data
-    return self
+    return _view_inplace(self, unsqueeze(self, dim))
 
 
 Tensor.squeeze, Tensor.unsqueeze = squeeze, unsqueeze
@@ -196,8 +219,7 @@ swapaxes = swapdims = transpose
 
 
 def _transpose_(self, dim0, dim1):
-    self._data = transpose(self.detach(), dim0, dim1)._data
-    return self
+    return _view_inplace(self, transpose(self, dim0, dim1))
 
 
 @op(saves=False, view=True, method=False, node="TBackward0")
@@ -217,8 +239,7 @@ def t(input):
 
 
 def _t_(self):
-    self._data = t(self.detach())._data
-    return self
+    return _view_inplace(self, t(self))
 
 
 Tensor.transpose, Tensor.swapaxes, Tensor.swapdims, Tensor.t = transpose, transpose, transpose, t

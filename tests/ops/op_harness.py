@@ -5,7 +5,7 @@ import numpy as np
 import torch
 
 import ember
-from op_strategies import ALL, Arr, Sample
+from op_strategies import ALL, Arr, DType, Sample
 
 TOL = {"float16": (2e-3, 2e-3), "float32": (1e-5, 1e-5), "float64": (1e-10, 1e-12),
        "complex64": (1e-5, 1e-5), "complex128": (1e-10, 1e-12)}
@@ -79,6 +79,8 @@ def materialize(lib, sample, grad, clone_self=False):
                 leaves.append(leaf)
             base = leaf.clone() if is_self and clone_self else leaf
             return x.view(base)
+        if isinstance(x, DType):
+            return getattr(lib, x.name)
         if isinstance(x, list):
             return [conv(y) for y in x]
         if isinstance(x, tuple):
@@ -109,25 +111,26 @@ def to_numpy(t):
     return np.asarray(t._data)
 
 
-def assert_close_arrays(e, t, dtype_name, factor, what):
+def assert_close_arrays(e, t, dtype_name, factor, what, loosest=None):
     if dtype_name in TOL:
-        rtol, atol = TOL[dtype_name]
+        rtol, atol = max(TOL[dtype_name], TOL.get(loosest, (0, 0)))
         np.testing.assert_allclose(e, t, rtol * factor, atol * factor, equal_nan=True,
                                    err_msg=what)
     else:
         np.testing.assert_array_equal(e, t, err_msg=what)
 
 
-def assert_same(e, t, what="output", factor=1.0, grad_fn=True):
+def assert_same(e, t, what="output", factor=1.0, grad_fn=True, loosest=None):
     """ember value `e` equals torch value `t`: type, dtype, shape, values, requires_grad and
-    grad_fn name for tensors; recursively for tuples (namedtuple fields too)."""
+    grad_fn name for tensors; recursively for tuples (namedtuple fields too). Float values
+    agree within the tolerance of their dtype (or of the `loosest` dtype if looser)."""
     if isinstance(t, torch.Tensor):
         assert isinstance(e, ember.Tensor), f"{what}: ember gave {type(e).__name__}, torch a Tensor"
         tname = str(t.dtype).replace("torch.", "")
         assert e.dtype.name == tname, f"{what}: dtype {e.dtype.name} != torch's {tname}"
         assert tuple(e.shape) == tuple(t.shape), \
             f"{what}: shape {tuple(e.shape)} != torch's {tuple(t.shape)}"
-        assert_close_arrays(to_numpy(e), to_numpy(t), tname, factor, what)
+        assert_close_arrays(to_numpy(e), to_numpy(t), tname, factor, what, loosest)
         assert e.requires_grad == t.requires_grad, \
             f"{what}: requires_grad {e.requires_grad} != torch's {t.requires_grad}"
         if grad_fn and t.grad_fn is not None:
@@ -143,7 +146,7 @@ def assert_same(e, t, what="output", factor=1.0, grad_fn=True):
             assert type(e).__name__ == type(t).__name__, \
                 f"{what}: {type(e).__name__} != torch.return_types.{type(t).__name__}"
         for i, (a, b) in enumerate(zip(e, t)):
-            assert_same(a, b, f"{what}[{i}]", factor, grad_fn)
+            assert_same(a, b, f"{what}[{i}]", factor, grad_fn, loosest)
     elif isinstance(t, torch.dtype):
         assert repr(e) == repr(t), f"{what}: {e!r} != {t!r}"
     elif isinstance(t, (bool, int, float)) or t is None:
@@ -238,16 +241,27 @@ def check_form(case, sample, form):
                                               [None if g is None else ember.tensor(g)
                                                for g in gos]))
         if t_gexc is not None:
+            if "derivative for" in str(t_gexc) and "is not implemented" in str(t_gexc) \
+                    and e_gexc is None:
+                return              # torch lacks a formula that ember has
             assert_same_error(e_gexc, t_gexc, what + " backward")
             return
         if e_gexc is not None:
             raise AssertionError(f"{what}: ember's backward raised {type(e_gexc).__name__}: "
                                  f"{e_gexc}") from e_gexc
         for i, (eg, tg, leaf) in enumerate(zip(e_g, t_g, t_leaves)):
-            tg = torch.zeros_like(leaf) if tg is None else tg
+            tg = torch.zeros_like(leaf) if tg is None or tg._is_zerotensor() else tg
             eg = ember.zeros(tuple(leaf.shape), dtype=getattr(ember, str(leaf.dtype)[6:])) \
                 if eg is None else eg
-            assert_same(eg, tg.detach(), f"{what}: grad of input {i}", 10 * case.tol, False)
+            assert_same(eg, tg.detach(), f"{what}: grad of input {i}", 10 * case.tol, False,
+                        loosest_float(sample))
+
+
+def loosest_float(sample):
+    """The float dtype of the sample's inputs with the widest tolerance: a gradient is only
+    as precise as its least precise input."""
+    names = [a.array.dtype.name for a in sample.arrs() if a.array.dtype.name in TOL]
+    return max(names, key=lambda n: TOL[n][0], default=None)
 
 
 def values_like(rng, t):
@@ -291,6 +305,8 @@ def check_gradcheck(case, sample, second_order=False):
     arrs = [a for a in sample.arrs() if a.differentiable]
     if not arrs:
         return
+    assert all(a.array.dtype == np.float64 for a in arrs), f"{case.id}: gradcheck needs " \
+        f"float64 inputs, got {sample!r}"
     leaves = [ember.tensor(a.leaf_array(), requires_grad=True) for a in arrs]
     f = case.function(ember)
 
@@ -299,7 +315,9 @@ def check_gradcheck(case, sample, second_order=False):
 
         def conv(x):
             if isinstance(x, Arr):
-                return views[id(x)] if id(x) in views else ember.tensor(x.leaf_array())
+                return views[id(x)] if id(x) in views else x.view(ember.tensor(x.leaf_array()))
+            if isinstance(x, DType):
+                return getattr(ember, x.name)
             if isinstance(x, list):
                 return [conv(y) for y in x]
             if isinstance(x, tuple):

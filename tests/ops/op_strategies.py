@@ -53,6 +53,16 @@ class Arr:
         return f"Arr({self.array!r}{extra})"
 
 
+class DType:
+    """A dtype argument, named once for both libraries (`DType("float64")`)."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"DType({self.name!r})"
+
+
 class Sample:
     """The positional and keyword arguments of one call; Arr anywhere inside (also in lists)
     becomes a tensor of the library under test."""
@@ -115,13 +125,14 @@ def shapes(min_dims=0, max_dims=3, min_side=0, max_side=4):
 
 
 @st.composite
-def arrays(draw, dtypes=FLOATS, shape=None, lo=-3.0, hi=3.0, layout=True, away=None,
+def arrays(draw, dtypes=FLOATS, shape=None, lo=-3.0, hi=3.0, layout=True, away=None, salt=0,
            **shape_kw):
-    """An Arr of one of `dtypes` with `shape` (drawn when None)."""
+    """An Arr of one of `dtypes` with `shape` (drawn when None). Arrays of one sample get
+    different salts, so that their values differ even when hypothesis draws equal seeds."""
     dtype = draw(st.sampled_from(dtypes))
     if shape is None:
         shape = draw(shapes(**shape_kw))
-    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    rng = np.random.default_rng([draw(st.integers(0, 2 ** 32 - 1)), salt])
     a = values(rng, dtype, shape, lo, hi, away)
     lay = draw(st.sampled_from(layouts_for(shape))) if layout else "contiguous"
     return Arr(a, lay)
@@ -183,7 +194,7 @@ def _binary(draw, dtypes, dtypes2, scalar, lo, hi, same_shape, max_dims, away):
     if kind == "scalar":
         b = draw(scalars(dtypes2, lo, hi, away))
     else:
-        b = draw(arrays(dtypes2, () if kind == "zero_dim" else s2, lo, hi, away=away))
+        b = draw(arrays(dtypes2, () if kind == "zero_dim" else s2, lo, hi, away=away, salt=1))
     if draw(st.booleans()) and kind != "scalar":
         a, b = b, a
     return Sample(a, b)
@@ -201,7 +212,7 @@ def binary(dtypes2=None, scalar=True, lo=-3.0, hi=3.0, same_shape=False, max_dim
 @st.composite
 def _reflected(draw, dtypes, lo, hi, away):
     return Sample(draw(scalars(dtypes, lo, hi, away)), draw(arrays(dtypes, lo=lo, hi=hi,
-                                                                   away=away)))
+                                                                   away=away, salt=1)))
 
 
 def reflected(lo=-3.0, hi=3.0, away=None):
@@ -212,7 +223,8 @@ def reflected(lo=-3.0, hi=3.0, away=None):
 @st.composite
 def _ternary(draw, dtypes, lo, hi):
     shapes3 = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=3))
-    return Sample(*(draw(arrays(dtypes, s, lo, hi)) for s in shapes3.input_shapes))
+    return Sample(*(draw(arrays(dtypes, s, lo, hi, salt=i))
+                    for i, s in enumerate(shapes3.input_shapes)))
 
 
 def ternary(lo=-3.0, hi=3.0):
@@ -254,10 +266,15 @@ def reduction(dim="optional", keepdim=True, lo=-3.0, hi=3.0, nonempty=False, min
 
 def custom(fn, lo=-3.0, hi=3.0):
     """A sample builder from fn(draw, arr) -> Sample, where arr(shape[, dtypes]) is the
-    strategy of an Arr of the case's dtypes (or of the given ones)."""
+    strategy of an Arr of the case's dtypes (or of the given ones); arr.dtypes are the case's
+    dtypes."""
     @st.composite
     def strategy(draw, dtypes):
+        salts = iter(range(1000))
+
         def arr(shape=None, dt=None, **kw):
-            return arrays(dt or dtypes, shape, kw.pop("lo", lo), kw.pop("hi", hi), **kw)
+            return arrays(dt or dtypes, shape, kw.pop("lo", lo), kw.pop("hi", hi),
+                          salt=next(salts), **kw)
+        arr.dtypes = dtypes
         return fn(draw, arr)
     return strategy

@@ -1,0 +1,5 @@
+"""OP_CASES: the table of every op the harness drives against torch, one family per file."""
+import op_cases_pointwise
+import op_cases_reduction
+
+OP_CASES = op_cases_pointwise.CASES + op_cases_reduction.CASES
