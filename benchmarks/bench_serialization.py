@@ -24,13 +24,16 @@ def _state_dict(lib, n=25, size=1_000_000):
         for i in range(n))
 
 
-def _best(fn, repeat):
-    times = []
+def _best_interleaved(fns, repeat):
+    """Best time of each fn, runs interleaved so both libraries meet the same allocator and
+    page-cache state."""
+    best = [float("inf")] * len(fns)
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for i, fn in enumerate(fns):
+            start = time.perf_counter()
+            fn()
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best
 
 
 def main():
@@ -41,19 +44,18 @@ def main():
     import ember
     import torch
     with tempfile.TemporaryDirectory(dir=args.dir) as folder:
+        libs = {"ember": ember, "torch": torch}
+        state = {name: _state_dict(lib) for name, lib in libs.items()}
+        path = {name: os.path.join(folder, f"{name}.pt") for name in libs}
         results = {}
-        for name, lib in (("ember", ember), ("torch", torch)):
-            sd = _state_dict(lib)
-            path = os.path.join(folder, f"{name}.pt")
-            save = _best(lambda: lib.save(sd, path), args.repeat)
-            load = _best(lambda: lib.load(path), args.repeat)
-            mmap = _best(lambda: lib.load(path, mmap=True), args.repeat)
-            results[name] = (save, load, mmap)
-        size = os.path.getsize(os.path.join(folder, "ember.pt")) / 2 ** 20
+        for what, call in (("save", lambda n: libs[n].save(state[n], path[n])),
+                           ("load", lambda n: libs[n].load(path[n])),
+                           ("load mmap", lambda n: libs[n].load(path[n], mmap=True))):
+            results[what] = _best_interleaved([lambda n=n: call(n) for n in libs], args.repeat)
+        size = os.path.getsize(path["ember"]) / 2 ** 20
     print(f"state_dict of {size:.0f} MiB, best of {args.repeat}")
     print(f"{'':10}{'ember':>10}{'torch':>10}{'ratio':>8}")
-    for i, what in enumerate(("save", "load", "load mmap")):
-        ours, theirs = results["ember"][i], results["torch"][i]
+    for what, (ours, theirs) in results.items():
         print(f"{what:10}{ours * 1e3:8.1f}ms{theirs * 1e3:8.1f}ms{ours / theirs:8.2f}")
 
 

@@ -73,3 +73,5 @@ from . import serialization  # noqa: E402
 from .serialization import save, load, add_safe_globals  # noqa: E402,F401
 from . import hub  # noqa: E402,F401
 from . import utils  # noqa: E402,F401
+from . import nn  # noqa: E402  (after ops: torch.nn, not the ops.nn kernels file)
+from . import optim  # noqa: E402,F401

@@ -78,7 +78,8 @@ def from_numpy_dtype(np_dtype):
     try:
         return _BY_NP[np_dtype]
     except KeyError:
-        raise TypeError(f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype).name}. The only "
+        name = np.dtype(np_dtype).type.__name__
+        raise TypeError(f"can't convert np.ndarray of type numpy.{name}. The only "
                         "supported types are: float64, float32, float16, complex64, complex128, "
                         "int64, int32, int16, int8, uint8, and bool.") from None
 

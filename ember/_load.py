@@ -6,6 +6,7 @@ import _compat_pickle
 import contextlib
 import functools
 import io
+import mmap
 import pickle
 import struct
 import sys
@@ -35,7 +36,9 @@ def parameter_class():
     return Parameter
 
 
+# ---------------------------------------------------------------------------------------------
 # safe globals (torch.serialization.add_safe_globals and friends)
+# ---------------------------------------------------------------------------------------------
 _user_safe_globals = set()
 
 
@@ -77,8 +80,6 @@ def _user_globals():
         else:
             named[f"{entry.__module__}.{entry.__qualname__}"] = entry
     return named
-
-
 
 
 # ---------------------------------------------------------------------------------------------
@@ -170,8 +171,22 @@ def _ember_module(module):
     return module
 
 
-class _WeightsUnpickler(pickle.Unpickler):
-    """weights_only=True: only torch's allow-list and add_safe_globals; never sys/os."""
+class _WeightsUnpickler(pickle._Unpickler):
+    """weights_only=True: only torch's allow-list and add_safe_globals, never sys/os; BUILD
+    (which sets attributes) only on tensors, OrderedDicts and allowed types. Pure Python, as
+    torch's, so that BUILD can be checked; data.pkl holds metadata only, so this is cheap."""
+
+    dispatch = pickle._Unpickler.dispatch.copy()
+
+    def _load_build(self):
+        inst = self.stack[-2]
+        allowed = {*_torch_globals().values(), *_user_globals().values()}
+        if not isinstance(inst, (Tensor, OrderedDict)) and type(inst) not in allowed:
+            raise _WeightsOnlyError("Can only build Tensor, Parameter, OrderedDict or types "
+                                    f"allowlisted via `add_safe_globals`, but got {type(inst)}")
+        pickle._Unpickler.load_build(self)
+
+    dispatch[pickle.BUILD[0]] = _load_build
 
     def find_class(self, module, name):
         module, name = _py3_name(module, name)
@@ -500,7 +515,7 @@ def load_zip(stream, unpickler_class, pickle_load_args, map_location, weights_on
             raise _Corrupt("no data.pkl record")
         swap = prefix + "byteorder" in names and \
             archive.read(prefix + "byteorder").decode() != sys.byteorder
-        mapped = np.memmap(mmap_path, np.uint8, mode="c") if mmap_path else None
+        mapped = _map(mmap_path) if mmap_path else None
 
         def read(key, nbytes, dtype):
             try:
@@ -510,8 +525,7 @@ def load_zip(stream, unpickler_class, pickle_load_args, map_location, weights_on
             if info.compress_type != zipfile.ZIP_STORED:
                 data = np.frombuffer(bytearray(archive.read(info)), np.uint8)
             elif mapped is not None:
-                start = data_offset(stream, info)
-                data = mapped[start:start + info.file_size]
+                data = np.frombuffer(mapped, np.uint8, info.file_size, data_offset(stream, info))
             else:
                 start = data_offset(stream, info)
                 data = np.empty(info.file_size, np.uint8)
@@ -526,6 +540,13 @@ def load_zip(stream, unpickler_class, pickle_load_args, map_location, weights_on
         loader = _Loader(read, map_location, weights_only)
         pickled = io.BytesIO(archive.read(prefix + "data.pkl"))
         return _unpickle(pickled, unpickler_class, loader, pickle_load_args)
+
+
+def _map(path):
+    """The file mapped copy-on-write (torch's MAP_PRIVATE): each storage is its own array over
+    the map, so tensors of different storages never look like views of one another."""
+    with open(path, "rb") as f:
+        return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY)
 
 
 def _byteswap(data, dtype):

@@ -158,6 +158,8 @@ class Tensor:
             raise RuntimeError("cannot resize variables that require grad")
         shape = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) \
             else sizes
+        if tuple(shape) == self._data.shape:
+            return self
         n = Size(shape).numel()
         flat = self._storage_tail()
         if flat.size >= n:
@@ -212,6 +214,14 @@ class Tensor:
         return t
 
     def detach_(self):
+        if self._base is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead. If you are "
+                               "using DistributedDataParallel (DDP) for training, and "
+                               "gradient_as_bucket_view is set as True, gradients are views of "
+                               "DDP buckets, and hence detach_() cannot be called on these "
+                               "gradients. To fix this error, please refer to the "
+                               "Optimizer.zero_grad() function in torch/optim/optimizer.py as "
+                               "the solution.")
         self.grad_fn = None
         self.requires_grad = False
         return self

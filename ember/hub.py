@@ -79,8 +79,9 @@ def download_url_to_file(url, dst, hash_prefix=None, progress=True):
     dst = os.path.expanduser(dst)
     tmp = f"{dst}.{uuid.uuid4().hex}.partial"
     sha256 = hashlib.sha256() if hash_prefix is not None else None
+    request = Request(url, headers={"User-Agent": "torch.hub"})
     try:
-        with open(tmp, "xb") as out, urlopen(Request(url, headers={"User-Agent": "torch.hub"})) as u:
+        with open(tmp, "xb") as out, urlopen(request) as u:
             length = u.info().get("Content-Length")
             with _progress_bar(int(length) if length else None, progress) as bar:
                 while True:

@@ -2,26 +2,41 @@
 inv, det, solve)."""
 import numpy as np
 
-from .ops._registry import op
-from .ops.reduction import norm as _norm
+from .ops._registry import op, write_out
+from .ops.reduction import _vector_norm
 
 
-def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
-    """The p-norm of x flattened (or over dim)."""
-    return _norm(x, ord, dim, keepdim, dtype)
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
+    """The ord-norm of x's elements (over dim when given)."""
+    return _vector_norm(x if dtype is None else x.to(dtype), ord, dim, keepdim, out=out)
 
 
-def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
-    if ord != "fro":
-        raise RuntimeError("ember.linalg.matrix_norm supports ord='fro' only")
-    return _norm(A, 2, dim, keepdim, dtype)
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
+    """'fro', or the induced 1 / inf norms (and -1 / -inf): max (min) absolute column / row
+    sum; the spectral and nuclear norms are not supported."""
+    A = A if dtype is None else A.to(dtype)
+    if ord == "fro":
+        return vector_norm(A, 2, dim, keepdim, out=out)
+    if ord not in (1, -1, float("inf"), float("-inf")):
+        raise RuntimeError(f"ember.linalg.matrix_norm does not support ord={ord}")
+    rows, cols = dim if ord in (1, -1) else dim[::-1]
+    sums = A.abs().sum(rows, keepdim=True)
+    r = (sums.amax if ord > 0 else sums.amin)(cols, keepdim=True)
+    if not keepdim:
+        r = r.squeeze(tuple(sorted({rows % A.dim(), cols % A.dim()})))
+    return r if out is None else write_out(out, r, "linalg_matrix_norm")
 
 
-def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
-    """linalg.norm: 2-norm of the flattened input by default, Frobenius for 'fro'."""
-    if ord is None or ord == "fro":
-        return _norm(A, 2, dim, keepdim, dtype)
-    return vector_norm(A, ord, dim, keepdim, dtype=dtype)
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
+    """linalg.norm: a vector norm for an int dim (or 1-D input), a matrix norm for two dims
+    (or 2-D input); with ord and dim None, the 2-norm of the flattened input."""
+    if isinstance(dim, int) or (dim is None and (ord is None or A.dim() == 1)):
+        return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype, out=out)
+    if dim is None and A.dim() != 2:
+        raise RuntimeError("linalg.norm: If dim is not specified but ord is, the input must be "
+                           f"1D or 2D. Got {A.dim()}D.")
+    return matrix_norm(A, "fro" if ord is None else ord, (-2, -1) if dim is None else dim,
+                       keepdim, dtype=dtype, out=out)
 
 
 def _check_square(A, name):

@@ -38,7 +38,7 @@ from ._tensor import Tensor, wrap
 from ._zip import ALIGNMENT, ZipWriter
 
 __all__ = ["save", "load", "add_safe_globals", "get_safe_globals", "clear_safe_globals",
-           "safe_globals", "DEFAULT_PROTOCOL"]
+           "safe_globals", "default_restore_location", "DEFAULT_PROTOCOL"]
 
 DEFAULT_PROTOCOL = 2
 
@@ -171,8 +171,7 @@ def _contiguous_strides(shape):
 
 def _archive_name(path):
     """torch names the archive folder after the file: 'model.pth' -> 'model'."""
-    stem = os.path.basename(path).rsplit(".", 1)[0] if "." in os.path.basename(path) \
-        else os.path.basename(path)
+    stem = os.path.basename(path).rsplit(".", 1)[0]
     return stem if stem and stem.isascii() else "archive"
 
 
@@ -257,8 +256,6 @@ def _reduce_tensor(t):
     return _rebuild_from_array, (t._data, t.requires_grad)
 
 
-
-
 # ---------------------------------------------------------------------------------------------
 # load
 # ---------------------------------------------------------------------------------------------
@@ -273,7 +270,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     and add_safe_globals with torch's UnpicklingError; map_location is a str, device, dict
     {saved: target} or callable(storage, location); mmap maps storages from the file.
     A truncated, corrupt or empty file raises RuntimeError naming the file."""
-    if weights_only is None or weights_only:
+    weights_only = True if weights_only is None else bool(weights_only)
+    if weights_only:
         if pickle_module is not None:
             raise RuntimeError("Can not safely load weights when explicit pickle_module is "
                                "specified")
@@ -302,7 +300,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
             raise RuntimeError("mmap can only be used with files saved with "
                                f"`torch.save({shown}_use_new_zipfile_serialization=True), please "
                                "torch.save your checkpoint with this option in order to use mmap.")
-        args = (stream, unpickler, pickle_load_args, map_location, weights_only is not False)
+        args = (stream, unpickler, pickle_load_args, map_location, weights_only)
         try:
             if zipped:
                 return load_zip(*args, os.fspath(f) if mmap else None)

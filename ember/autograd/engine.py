@@ -48,20 +48,22 @@ def run_backward(tensors, grads, retain_graph=None, create_graph=False, inputs=N
     grads = _make_grads(tensors, grads)
     roots = [current_edge(t) for t in tensors]
 
-    captures = {}                   # (node, output_nr) -> index in inputs
+    captures = {}                   # (node, output_nr) -> indices in inputs
     if inputs is not None:
         if accumulate and not inputs:
-            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
         for i, t in enumerate(inputs):
             if not t.requires_grad:
-                raise RuntimeError("One of the differentiated Tensors does not require grad")
-            captures[current_edge(t)] = i
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False"
+                                   if accumulate else
+                                   "One of the differentiated Tensors does not require grad")
+            captures.setdefault(current_edge(t), []).append(i)
     results = [None] * (len(inputs) if inputs is not None else 0)
 
     # Count, for each node, how many edges lead into it from the part of the graph we run.
     deps = {}
-    stack = [n for n, _ in roots]
-    seen = set(stack)
+    seen = {n for n, _ in roots}
+    stack = list(seen)              # each node once, even when two roots share it
     while stack:
         node = stack.pop()
         for nxt, _ in node.next_functions:
@@ -102,9 +104,10 @@ def run_backward(tensors, grads, retain_graph=None, create_graph=False, inputs=N
                         t.grad = g if t.grad is None else t.grad + g
             if captures:
                 for nr in range(node.n_outputs):
-                    i = captures.get((node, nr))
-                    if i is not None and buf[nr] is not None:
-                        results[i] = buf[nr] if results[i] is None else results[i] + buf[nr]
+                    g = buf[nr]
+                    if g is not None:
+                        for i in captures.get((node, nr), ()):
+                            results[i] = g if results[i] is None else results[i] + g
             if type(node) is AccumulateGrad:
                 if accumulate and (inputs is None or (node, 0) in captures):
                     node.apply(buf)

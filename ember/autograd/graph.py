@@ -62,6 +62,8 @@ def modified_error(tensor, expected, producer=None):
     if node is not None:
         name = type(node).__name__
         name = name[:-9] if name.endswith("Backward0") else name.replace("Backward", "")
+        if name == "CopySlices":
+            name = "torch::autograd::CopySlices"
         where = f", which is output {tensor._output_nr if producer is None else 0} of {name},"
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace "

@@ -1,11 +1,8 @@
 """ember.nn: layers, Parameter, init, functional and utils (torch.nn)."""
-from .parameter import Parameter, Buffer
+from .parameter import Parameter, Buffer  # noqa: F401
 from .modules import *              # noqa: F401,F403
 from .modules import __all__ as _modules_all
-from . import functional
-from . import init
-from . import modules
-from . import utils
+from . import functional, init, modules, utils  # noqa: F401
 
 __all__ = ["Parameter", "Buffer", "functional", "init", "modules", "utils"] + _modules_all
 

@@ -306,8 +306,9 @@ def _binary_function(spec):
             if x.dtype != y.dtype or spec.float_out and x.dtype.kind not in "fc":
                 return call(spec, args, kwargs)
             requires = a.requires_grad or b.requires_grad
-        elif (tb is float and x.dtype.kind in "fc") or (tb is int and x.dtype.kind in "fciu"
-                                                        and not spec.float_out):
+        elif (tb is float and x.dtype.kind in "fc") or (tb is int and not spec.float_out and (
+                x.dtype.kind in "fc" or x.dtype.kind in "iu" and 0 <= b <= 127)):
+            # other ints may be out of the dtype's range: call() wraps them as torch does
             y = b
             requires = a.requires_grad
         else:
@@ -390,6 +391,8 @@ def _record(spec, outs, args, kwargs, tensors, tpos, ctx):
     node._tpos = tpos
     node._meta = [(t._data.shape, t._data.dtype) for t in tensors]
     node._versions = [(t, t._vc.value) for t in tensors] if spec.saves else ()
+    if spec.wraps_scalars and len(edge_tensors) == 2 and edge_tensors[1] is None:
+        node._versions = ()     # tensor * number, tensor / number: torch saves only the number
     if len(outs) > 1:
         node.n_outputs = len(outs)
         node._out_meta = tuple((o._data.shape, o._data.dtype) for o in outs)
@@ -535,7 +538,10 @@ def assign_(self, result):
 
 
 def write_out(out, result, name):
-    """The `out=` keyword: resize `out` if needed and copy the result into it."""
+    """The `out=` keyword: resize `out` if needed and copy the result into it (a tuple of
+    results goes into a tuple of out tensors)."""
+    if type(result) is tuple:
+        return tuple(write_out(o, r, name) for o, r in zip(out, result))
     if _enabled[0] and (out.requires_grad or result.requires_grad):
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
                            "differentiation, but one of the arguments requires grad.")

@@ -59,7 +59,8 @@ def _slice(input, key):
 
 @op(method=False, saves=False, view=True, node="SelectBackward0")
 def _select_key(input, key):
-    return _numpy_index(input, key)
+    # the trailing Ellipsis keeps a full integer index a 0-dim view (NumPy gives a copy)
+    return _numpy_index(input, key + (Ellipsis,))
 
 
 @op(method=False, saves=False, node="IndexBackward0")
@@ -132,7 +133,7 @@ def _(ctx, grad, input, values, key):
 
 def __setitem__(self, key, value):
     """x[key] = value: in place; with autograd, the graph sees an index_put."""
-    k, _ = _convert_key(key)
+    k, basic = _convert_key(key)
     if not isinstance(value, Tensor) and isinstance(value, (list, tuple, np.ndarray)):
         value = wrap(np.asarray(value, dtype=self._data.dtype))
     if grad_mode._enabled[0] and (self.requires_grad or
@@ -140,6 +141,9 @@ def __setitem__(self, key, value):
         if self.grad_fn is None and self.requires_grad:
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                                "in-place operation.")
+        if basic:               # as torch: a copy into the view (the base gets CopySlices)
+            self[key].copy_(value)
+            return
         v = value.to(self.dtype) if isinstance(value, Tensor) else value
         assign_(self, _index_put(self, v, k))
         return
@@ -243,7 +247,7 @@ def index_select(input, dim, index):
 @index_select.backward
 def _(ctx, grad, input, dim, index):
     from .creation import zeros_like
-    return zeros_like(input).index_add(dim, index, grad)
+    return zeros_like(input).index_add(dim, index, grad), None, None
 
 
 @op(promote=(0, 3), inplace=True, saves=False, node="IndexAddBackward0")

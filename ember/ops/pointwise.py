@@ -17,17 +17,21 @@ def _is_int(x):
     return isinstance(x, np.ndarray) and x.dtype.kind in "iub"
 
 
-def _times(alpha, x):
-    """alpha * x in x's dtype: an integer alpha wraps around as in torch; a float alpha is
-    refused for integer tensors."""
-    kind = getattr(x, "dtype", np.dtype(type(x))).kind
-    if kind in "iub":
-        if isinstance(alpha, float):
+def _times(alpha, x, other):
+    """alpha * x in the dtype of the op whose operands are x and other (one of them an array):
+    for integer dtypes the product wraps around as in torch, and a float alpha is refused."""
+    dt = x.dtype if isinstance(x, np.ndarray) else other.dtype
+    if dt.kind not in "iu":
+        if dt.kind == "b" and isinstance(alpha, float):
             raise RuntimeError("For integral input tensors, argument alpha must not be a "
                                "floating point number.")
-        if kind != "b" and isinstance(x, np.ndarray):
-            alpha = wrap_int(int(alpha), x.dtype)
-    return alpha * x
+        return alpha * x
+    if isinstance(alpha, float):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
+    if isinstance(x, np.ndarray):
+        return wrap_int(int(alpha), dt) * x
+    return wrap_int(int(alpha) * x, dt)
 
 
 def _no_bool(kernel, *arrays):
@@ -52,7 +56,7 @@ def _not_differentiable(name):
 @op(promote=BINARY, saves=False, inplace=True)
 def add(input, other, alpha=1):
     """input + alpha * other, torch's promotion; bool + bool is logical or."""
-    return input + other if alpha == 1 else input + _times(alpha, other)
+    return input + other if alpha == 1 else input + _times(alpha, other, input)
 
 
 @add.backward
@@ -62,7 +66,7 @@ def _(ctx, grad, input, other, alpha=1):
 
 @op(promote=BINARY, saves=False, method=False, name="sub")
 def _sub(input, other, alpha=1):
-    return input - other if alpha == 1 else input - _times(alpha, other)
+    return input - other if alpha == 1 else input - _times(alpha, other, input)
 
 
 @_sub.backward
@@ -98,7 +102,7 @@ subtract = sub
 
 @op(promote=BINARY, saves=False, node="RsubBackward1", method=False, name="rsub")
 def _rsub(input, other, alpha=1):
-    return other - input if alpha == 1 else other - _times(alpha, input)
+    return other - input if alpha == 1 else other - _times(alpha, input, other)
 
 
 @_rsub.backward

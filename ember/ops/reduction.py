@@ -8,8 +8,8 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, wrap
-from ._registry import op
-from ._util import dims_of, wrap_dim, type_name
+from ._registry import op, write_out, make_inplace
+from ._util import dims_of, wrap_dim, type_name, not_implemented
 from .pointwise import where, maximum as maximum_fn, minimum as minimum_fn
 
 _return_types = {}
@@ -30,6 +30,14 @@ def _int_to_long(x, dtype):
     if dtype is not None:
         return _dtype.to_numpy_dtype(dtype)
     return np.int64 if x.dtype.kind in "iub" else None
+
+
+def _with_out(result, out, name):
+    """The out= keyword of a reduction that is not a single registry op."""
+    if out is None:
+        return result
+    written = write_out(out, result if type(result) is not _named(name) else tuple(result), name)
+    return _named(name)(*written) if type(written) is tuple else written
 
 
 def _expand_back(grad, shape, dims, keepdim):
@@ -114,7 +122,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None, axis=None):
     return _mean_dim(input, dim, keepdim, dtype, out=out)
 
 
-@op(method=False, node="ProdBackward0")
+@op(method=False, node=lambda args: "ProdBackward1" if len(args) > 1 and args[1] is not None
+    else "ProdBackward0")
 def _prod(input, dim=None, keepdim=False, dtype=None):
     axis = None if dim is None else wrap_dim(dim, input.ndim)
     return np.prod(input, axis=axis, keepdims=keepdim and dim is not None,
@@ -144,9 +153,11 @@ def _(ctx, grad, input, dim=None, keepdim=False, dtype=None):
     return g * others
 
 
-def prod(input, dim=None, keepdim=False, *, dtype=None):
+def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """torch.prod over all elements or one dim."""
-    return _prod(input, dim, keepdim, dtype)
+    if dim is None:
+        return _prod(input, dtype=dtype, out=out)
+    return _prod(input, dim, keepdim, dtype, out=out)
 
 
 Tensor.sum, Tensor.mean, Tensor.prod = sum, mean, prod
@@ -166,8 +177,7 @@ def _extreme(name, npfn, argfn, elementwise):
 
     @whole.backward
     def _(ctx, grad, input):
-        mask = input == whole(input)           # ties share the gradient evenly, as in torch
-        return where(mask, grad / mask.sum(), 0.0)
+        return _evenly(grad, input, whole(input))
 
     @op(name=f"_{name}_dim", node=f"{name.capitalize()}Backward0", method=False, ctx=True)
     def along(ctx, input, dim, keepdim=False):
@@ -190,12 +200,19 @@ def _extreme(name, npfn, argfn, elementwise):
 
     def public(input, dim=None, keepdim=False, *, out=None):
         if dim is None:
-            return whole(input)
+            return whole(input, out=out)
         if isinstance(dim, Tensor):
-            return elementwise(input, dim)
-        return _named(name)(*along(input, dim, keepdim))
+            return elementwise(input, dim, out=out)
+        return _with_out(_named(name)(*along(input, dim, keepdim)), out, name)
     public.__name__ = name
     return public
+
+
+def _evenly(grad, input, value):
+    """The gradient of a reduction to one selected value: shared evenly by the elements equal
+    to it (by the nan elements when it is nan), as torch does."""
+    mask = input.isnan() if bool(value.isnan()) else input == value
+    return where(mask, grad / mask.sum(), 0.0)
 
 
 def scatter_to(input, dim, keepdim, idx, grad):
@@ -215,10 +232,24 @@ min = _extreme("min", np.min, np.argmin, minimum_fn)
 Tensor.max, Tensor.min = max, min
 
 
+def _check_nonempty(name, a, axis, exc=RuntimeError):
+    """torch's errors for a max-like reduction over no elements (NumPy's differ)."""
+    if axis is None:
+        if a.size == 0:
+            raise exc(f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
+                      + (" Specify the reduction dim with the 'dim' argument."
+                         if exc is RuntimeError else ""))
+        return
+    for d in axis:
+        if a.shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+
+
 def _amax(npfn, name):
     @op(name=name)
     def f(input, dim=(), keepdim=False):
         axis = None if dim == () or dim is None else dims_of(dim, input.ndim)
+        _check_nonempty(name, input, axis)
         return npfn(input, axis=axis, keepdims=keepdim)
 
     @f.backward
@@ -236,8 +267,11 @@ amin = _amax(np.min, "amin")
 
 
 def _arg(npfn, name):
-    def f(input, dim=None, keepdim=False):
+    def f(input, dim=None, keepdim=False, *, out=None):
+        if out is not None:
+            return write_out(out, f(input, dim, keepdim), name)
         a = input._data
+        _check_nonempty(name, a, None if dim is None else dims_of(dim, a.ndim), IndexError)
         if dim is None:
             r = npfn(a.reshape(-1))
             if keepdim:
@@ -256,86 +290,150 @@ Tensor.argmax, Tensor.argmin = argmax, argmin
 
 
 # -- statistics ------------------------------------------------------------------------------
-def _correction(unbiased, correction):
-    if correction is not None:
-        return correction
-    return 1 if unbiased is None or unbiased else 0
+def _moment_args(dim, unbiased, correction):
+    """(dim, correction) from torch's two signatures: var(x, dim, unbiased, keepdim) and
+    var(x, dim, *, correction); var(x, True) passes unbiased first."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    return dim, correction
+
+
+def _variance(input, dim, correction, keepdim, name):
+    _check_mean_dtype(input, None, name)
+    with np.errstate(all="ignore"):
+        return np.var(input, axis=None if dim is None else dims_of(dim, input.ndim),
+                      ddof=correction, keepdims=keepdim)
+
+
+def _count(shape, dims):
+    return int(np.prod([shape[d] for d in dims])) if dims else 1
+
+
+def _var_grad(grad, input, dim, correction, keepdim):
+    dims = dims_of(dim, input.dim())
+    g = _expand_back(grad, input.shape, dims, keepdim)
+    dof = _count(input.shape, dims) - correction
+    return g * 2 * (input - input.mean(dims, True)) / (dof if dof > 0 else 0)
+
+
+def _std_grad(grad, out, input, dim, correction, keepdim):
+    return _var_grad(where(out == 0, 0.0, grad / (2 * out)), input, dim, correction, keepdim)
+
+
+def _mean_grad(grad, input, dim, keepdim):
+    dims = dims_of(dim, input.dim())
+    return _expand_back(grad, input.shape, dims, keepdim) / _count(input.shape, dims)
 
 
 @op(method=False, node="VarBackward0")
 def _var(input, dim=None, correction=1, keepdim=False):
-    axis = None if dim is None else dims_of(dim, input.ndim)
-    _check_mean_dtype(input, None, "var")
-    with np.errstate(all="ignore"):
-        return np.var(input, axis=axis, ddof=correction, keepdims=keepdim)
+    return _variance(input, dim, correction, keepdim, "var")
 
 
 @_var.backward
 def _(ctx, grad, input, dim=None, correction=1, keepdim=False):
-    dims = dims_of(dim, input.dim())
-    n = int(np.prod([input.shape[d] for d in dims])) if dims else 1
-    g = _expand_back(grad, input.shape, dims, keepdim)
-    return g * 2 * (input - input.mean(dims, True)) / (n - correction)
+    return _var_grad(grad, input, dim, correction, keepdim)
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """Variance with Bessel's correction by default (correction=1)."""
-    if isinstance(dim, bool):
-        dim, unbiased = None, dim
-    return _var(input, dim, _correction(unbiased, correction), keepdim)
+@op(method=False, node="StdBackward0", save_output=True)
+def _std(input, dim=None, correction=1, keepdim=False):
+    return np.sqrt(_variance(input, dim, correction, keepdim, "std"))
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """Standard deviation: sqrt of var (StdBackward0 in torch)."""
-    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+@_std.backward
+def _(ctx, grad, input, dim=None, correction=1, keepdim=False):
+    return _std_grad(grad, ctx.out, input, dim, correction, keepdim)
 
 
-def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return var(input, dim, unbiased, keepdim, correction=correction), \
-        mean(input, dim, keepdim)
+@op(method=False, node="VarMeanBackward0")
+def _var_mean(input, dim=None, correction=1, keepdim=False):
+    v = _variance(input, dim, correction, keepdim, "var_mean")
+    return v, np.mean(input, axis=None if dim is None else dims_of(dim, input.ndim),
+                      keepdims=keepdim).astype(v.dtype)
 
 
-def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return std(input, dim, unbiased, keepdim, correction=correction), \
-        mean(input, dim, keepdim)
+@_var_mean.backward
+def _(ctx, grad, input, dim=None, correction=1, keepdim=False):
+    return _var_grad(grad[0], input, dim, correction, keepdim) + \
+        _mean_grad(grad[1], input, dim, keepdim)
 
 
+@op(method=False, node="StdMeanBackward0", save_output=True)
+def _std_mean(input, dim=None, correction=1, keepdim=False):
+    v, m = _var_mean.spec.forward(input, dim, correction, keepdim)
+    return np.sqrt(v), m
+
+
+@_std_mean.backward
+def _(ctx, grad, input, dim=None, correction=1, keepdim=False):
+    return _std_grad(grad[0], ctx.out[0], input, dim, correction, keepdim) + \
+        _mean_grad(grad[1], input, dim, keepdim)
+
+
+def _moment(fn):
+    def public(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+        dim, correction = _moment_args(dim, unbiased, correction)
+        return fn(input, dim, correction, keepdim, out=out)
+    public.__name__ = fn.__name__.lstrip("_")
+    public.__doc__ = f"torch.{public.__name__}: correction=1 (Bessel's) unless unbiased=False " \
+        "or another correction is given."
+    return public
+
+
+var, std, var_mean, std_mean = (_moment(f) for f in (_var, _std, _var_mean, _std_mean))
 Tensor.var, Tensor.std = var, std
 
 
-def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
-    """torch.norm: p-norms (2/'fro' default, 1, inf, -inf, 0, any float) over dim(s)."""
-    x = input if dtype is None else input.to(dtype)
-    if x.dtype.is_complex:
-        x = x.abs()
-    if p == "fro" or p is None:
-        p = 2
+@op(method=False, save_output=True, name="linalg_vector_norm")
+def _vector_norm(input, ord=2, dim=None, keepdim=False):
+    """The ord-norm of the elements over dim (all when None): torch.linalg.vector_norm."""
+    if input.dtype.kind not in "fc":
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {type_name(input.dtype)}")
+    axis = None if dim is None else dims_of(dim, input.ndim)
+    a = np.abs(input)
+    if ord == float("inf") or ord == float("-inf"):
+        if a.size == 0:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty "
+                               "tensor because the operation does not have an identity")
+        return (np.max if ord > 0 else np.min)(a, axis=axis, keepdims=keepdim)
+    if ord == 0:
+        return np.sum(a != 0, axis=axis, keepdims=keepdim, dtype=a.dtype)
+    if ord == 1:
+        return np.sum(a, axis=axis, keepdims=keepdim)
+    if ord == 2:
+        return np.sqrt(np.sum(a * a, axis=axis, keepdims=keepdim))
+    with np.errstate(divide="ignore"):
+        return np.power(np.sum(np.power(a, ord), axis=axis, keepdims=keepdim), 1.0 / ord)
+
+
+@_vector_norm.backward
+def _(ctx, grad, input, ord=2, dim=None, keepdim=False):
+    dims = dims_of(dim, input.dim())
+    g = _expand_back(grad, input.shape, dims, keepdim)
+    norm = _expand_back(ctx.out, input.shape, dims, keepdim)
+    if ord == 0:
+        return g * 0
+    if ord == 1:
+        return g * input.sgn()
+    if ord == float("inf") or ord == float("-inf"):
+        mask = input.abs() == norm
+        return g * input.sgn() * mask / mask.sum(dims, True)
+    if ord == 2:
+        return where(norm == 0, 0.0, g * input / norm)
+    scaled = input.sgn() * where(input == 0, 0.0, input.abs().pow(ord - 1))
+    return where(norm == 0, 0.0, g * scaled / norm.pow(ord - 1))
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, out=None):
+    """torch.norm: the vector p-norm over dim(s) ('fro' is the 2-norm; 'nuc' is not
+    supported)."""
     if p == "nuc":
-        raise RuntimeError("nuclear norm is not supported by ember")
-    dims = dim
-    if p == 2:
-        return (x * x).sum(dims, keepdim=keepdim).sqrt() if dims is not None else \
-            _norm2(x)
-    a = x.abs()
-    if p == float("inf"):
-        return a.amax(() if dims is None else dims, keepdim)
-    if p == float("-inf"):
-        return a.amin(() if dims is None else dims, keepdim)
-    if p == 0:
-        return (a != 0).to(a.dtype).sum(dims, keepdim=keepdim) if dims is not None else \
-            (a != 0).to(a.dtype).sum()
-    s = a.pow(p).sum(dims, keepdim=keepdim) if dims is not None else a.pow(p).sum()
-    return s.pow(1.0 / p)
-
-
-@op(method=False, save_output=True, node="NormBackward1")
-def _norm2(input):
-    return np.sqrt(np.sum(input * input))
-
-
-@_norm2.backward
-def _(ctx, grad, input):
-    return where(ctx.out == 0, 0.0, grad * input / ctx.out)
+        raise RuntimeError("ember does not support the nuclear norm")
+    x = input if dtype is None else input.to(dtype)
+    return _vector_norm(x, 2 if p == "fro" or p is None else p, dim, keepdim, out=out)
 
 
 Tensor.norm = norm
@@ -365,31 +463,66 @@ def _(ctx, grad, input, dim, keepdim=False):
 
 
 # -- scans -----------------------------------------------------------------------------------
-@op(inplace=True)
+def _scan(npfn, input, dim, dtype):
+    r = npfn(input, axis=wrap_dim(dim, input.ndim), dtype=_int_to_long(input, dtype))
+    return r.reshape(input.shape)            # a 0-dim input stays 0-dim
+
+
+def _reverse_cumsum(x, dim):
+    return x.flip(dim).cumsum(dim).flip(dim)
+
+
+@op()
 def cumsum(input, dim, dtype=None):
-    return np.cumsum(input, axis=wrap_dim(dim, input.ndim), dtype=_int_to_long(input, dtype))
+    return _scan(np.cumsum, input, dim, dtype)
 
 
 @cumsum.backward
 def _(ctx, grad, input, dim, dtype=None):
-    return grad.flip(dim).cumsum(dim).flip(dim)
+    return _reverse_cumsum(grad, dim)
 
 
-@op(inplace=True)
+@op(save_output=True)
 def cumprod(input, dim, dtype=None):
-    return np.cumprod(input, axis=wrap_dim(dim, input.ndim), dtype=_int_to_long(input, dtype))
+    return _scan(np.cumprod, input, dim, dtype)
 
 
 @cumprod.backward
 def _(ctx, grad, input, dim, dtype=None):
-    # d out_j / d x_i = out_j / x_i for j >= i (inputs without zeros; torch handles zeros too)
-    out = input.cumprod(dim)
-    return (grad * out).flip(dim).cumsum(dim).flip(dim) / input
+    """d out_j / d x_i = prod_{k <= j, k != i} x_k for j >= i: out_j / x_i before the first
+    zero of a slice; at the first zero, the products with that zero left out; 0 after it."""
+    g = _reverse_cumsum(grad * ctx.out, dim)
+    zero = input == 0
+    if not bool(zero.any()):
+        return g / input
+    seen = zero.cumsum(dim)
+    first = zero & (seen == 1)
+    before = seen == 0
+    without = where(first, 1.0, input).cumprod(dim)
+    at_first = _reverse_cumsum(where(seen >= 1, grad * without, 0.0), dim)
+    return where(before, g / where(before, input, 1.0), where(first, at_first, 0.0))
+
+
+def _scan_inplace(fn):
+    """x.cumsum_(dim): the scan computed in x's own dtype (bool and int included)."""
+    inplace = make_inplace(fn, fn.__name__)
+
+    def method(self, dim, *, dtype=None):
+        if self.dtype is _dtype.bool and self.dim():
+            raise not_implemented(f"{fn.__name__}_out_cpu", self._data.dtype)
+        return inplace(self, dim, dtype=self.dtype if dtype is None else dtype)
+    method.__name__ = fn.__name__ + "_"
+    return method
+
+
+Tensor.cumsum_, Tensor.cumprod_ = _scan_inplace(cumsum), _scan_inplace(cumprod)
 
 
 # -- boolean reductions ----------------------------------------------------------------------
 def _logical_reduce(npfn, name):
-    def f(input, dim=None, keepdim=False):
+    def f(input, dim=None, keepdim=False, *, out=None):
+        if out is not None:
+            return write_out(out, f(input, dim, keepdim), name)
         a = input._data
         axis = None if dim is None else dims_of(dim, a.ndim)
         r = npfn(a, axis=axis, keepdims=keepdim if dim is not None else False)
@@ -412,107 +545,3 @@ def count_nonzero(input, dim=None):
 
 
 Tensor.count_nonzero = count_nonzero
-
-
-# -- sorting ---------------------------------------------------------------------------------
-@op(method=False, ctx=True, node="SortBackward0")
-def _sort(ctx, input, dim=-1, descending=False, stable=False):
-    if input.ndim == 0:
-        ctx.idx = np.zeros((), np.int64)
-        return input.copy(), ctx.idx
-    d = wrap_dim(dim, input.ndim)
-    key = -input if descending and input.dtype.kind in "fi" else input
-    idx = np.argsort(key, axis=d, kind="stable")
-    if descending and input.dtype.kind not in "fi":
-        idx = np.flip(np.argsort(input, axis=d, kind="stable"), d)
-    ctx.idx = idx
-    return np.take_along_axis(input, idx, d), idx.astype(np.int64)
-
-
-@_sort.backward
-def _(ctx, grad, input, dim=-1, descending=False, stable=False):
-    return scatter_to(input, dim, True, wrap(ctx.idx), grad[0])
-
-
-def sort(input, dim=-1, descending=False, stable=False, *, out=None):
-    """Sorted values and their indices (a stable sort, as torch's CPU sort)."""
-    return _named("sort")(*_sort(input, dim, descending, stable))
-
-
-def argsort(input, dim=-1, descending=False, stable=False):
-    return sort(input, dim, descending, stable)[1]
-
-
-@op(method=False, ctx=True, node="TopkBackward0")
-def _topk(ctx, input, k, dim=-1, largest=True, sorted=True):
-    d = wrap_dim(dim, input.ndim)
-    size = input.shape[d] if input.ndim else 1
-    if not 0 <= k <= size:
-        raise RuntimeError("selected index k out of range")
-    if input.ndim == 0:
-        ctx.idx = np.zeros((), np.int64)
-        return input.copy(), ctx.idx
-    key = -input if largest else input
-    if key.dtype == np.bool_:
-        key = key.astype(np.int8) * (-1 if largest else 1)
-    idx = np.argsort(key, axis=d, kind="stable")
-    idx = np.take(idx, np.arange(k), axis=d)
-    ctx.idx = idx
-    return np.take_along_axis(input, idx, d), idx.astype(np.int64)
-
-
-@_topk.backward
-def _(ctx, grad, input, k, dim=-1, largest=True, sorted=True):
-    return scatter_to(input, dim, True, wrap(ctx.idx), grad[0])
-
-
-def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
-    """The k largest (or smallest) elements along dim, with their indices."""
-    return _named("topk")(*_topk(input, k, dim, largest, sorted))
-
-
-Tensor.sort, Tensor.argsort, Tensor.topk = sort, argsort, topk
-
-
-def kthvalue(input, k, dim=-1, keepdim=False):
-    values, indices = sort(input, dim)
-    d = wrap_dim(dim, input.dim())
-    v, i = values.narrow(d, k - 1, 1), indices.narrow(d, k - 1, 1)
-    if not keepdim:
-        v, i = v.squeeze(d), i.squeeze(d)
-    return _named("kthvalue")(v, i)
-
-
-def median(input, dim=None, keepdim=False):
-    """Lower median (torch does not average the two middle values)."""
-    if dim is None:
-        flat = input.reshape(-1)
-        return sort(flat)[0][(flat.numel() - 1) // 2]
-    n = input.shape[dim]
-    return _named("median")(*kthvalue(input, (n - 1) // 2 + 1, dim, keepdim))
-
-
-Tensor.kthvalue, Tensor.median = kthvalue, median
-
-
-def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
-    """Sorted unique values; optionally inverse indices and counts (torch.unique)."""
-    a = input._data
-    if dim is None:
-        res = np.unique(a, return_inverse=return_inverse, return_counts=return_counts)
-    else:
-        res = np.unique(a, return_inverse=return_inverse, return_counts=return_counts,
-                        axis=wrap_dim(dim, a.ndim))
-    if not isinstance(res, tuple):
-        return wrap(res)
-    out = [wrap(res[0])]
-    k = 1
-    if return_inverse:
-        out.append(wrap(res[k].reshape(a.shape if dim is None else -1).astype(np.int64)))
-        k += 1
-    if return_counts:
-        out.append(wrap(res[k].astype(np.int64)))
-    return tuple(out)
-
-
-Tensor.unique = unique

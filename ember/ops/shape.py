@@ -630,7 +630,11 @@ triu = _tri(np.triu, "triu")
 
 @op(saves=False, view=True, node="DiagonalBackward0")
 def diagonal(input, offset=0, dim1=0, dim2=1):
-    return np.diagonal(input, offset, wrap_dim(dim1, input.ndim), wrap_dim(dim2, input.ndim))
+    """A writable view of the diagonal (np.diagonal's is read-only), as torch's."""
+    moved = np.moveaxis(input, (wrap_dim(dim1, input.ndim), wrap_dim(dim2, input.ndim)), (-2, -1))
+    moved = moved[..., :, offset:] if offset >= 0 else moved[..., -offset:, :]
+    n = min(moved.shape[-2:])
+    return np.einsum("...ii->...i", moved[..., :n, :n])
 
 
 @diagonal.backward

@@ -14,6 +14,7 @@ from .optimizer import Optimizer, _check_lr, _real, _to_scalar
 __all__ = ["LBFGS"]
 
 
+@np.errstate(divide="ignore", invalid="ignore")     # float32 scalars give inf/nan, as torch's
 def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
     """Minimiser of the cubic through (x1, f1, g1) and (x2, f2, g2), clamped to the bounds
     (default: the interval between the points); the midpoint when the cubic has none."""

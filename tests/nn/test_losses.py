@@ -32,7 +32,8 @@ def weight(nn, *values):
 
 # (id, make(nn, reduction), inputs(rng, n)[, positions of the inputs that require grad])
 CASES = [
-    ("mse", lambda nn, red: nn.MSELoss(reduction=red), lambda r, n: [randn(r, n, 3), randn(r, n, 3)]),
+    ("mse", lambda nn, red: nn.MSELoss(reduction=red),
+     lambda r, n: [randn(r, n, 3), randn(r, n, 3)], (0, 1)),
     ("l1", lambda nn, red: nn.L1Loss(reduction=red), lambda r, n: [randn(r, n, 3), randn(r, n, 3)]),
     ("smoothl1", lambda nn, red: nn.SmoothL1Loss(reduction=red, beta=0.5),
      lambda r, n: [randn(r, n, 3), randn(r, n, 3)]),
@@ -50,11 +51,13 @@ CASES = [
      lambda r, n: [randn(r, n, 3, 2, 2), classes(r, n, 3, 2, 2)]),
     ("cross_entropy_probs", lambda nn, red: nn.CrossEntropyLoss(reduction=red),
      lambda r, n: [randn(r, n, 4), probs(r, n, 4)]),
-    ("nll", lambda nn, red: nn.NLLLoss(reduction=red), lambda r, n: [randn(r, n, 4), classes(r, n)]),
+    ("nll", lambda nn, red: nn.NLLLoss(reduction=red),
+     lambda r, n: [randn(r, n, 4), classes(r, n)]),
     ("nll_weight", lambda nn, red: nn.NLLLoss(weight=weight(nn, 1.0, 2.0, 0.5, 1.5),
                                               ignore_index=0, reduction=red),
      lambda r, n: [randn(r, n, 4), classes(r, n)]),
-    ("bce", lambda nn, red: nn.BCELoss(reduction=red), lambda r, n: [probs(r, n, 3), probs(r, n, 3)]),
+    ("bce", lambda nn, red: nn.BCELoss(reduction=red),
+     lambda r, n: [probs(r, n, 3), probs(r, n, 3)]),
     ("bce_weight", lambda nn, red: nn.BCELoss(weight=weight(nn, 1.0, 2.0, 0.5), reduction=red),
      lambda r, n: [probs(r, n, 3), probs(r, n, 3)]),
     ("bce_logits", lambda nn, red: nn.BCEWithLogitsLoss(reduction=red),
@@ -112,7 +115,8 @@ def test_loss_matches_torch(case, reduction):
 def test_weights_are_buffers():
     for lib in (torch, ember):
         m = lib.nn.CrossEntropyLoss(weight=lib.ones(3))
-        assert [n for n, _ in m.named_buffers()] == ["weight"] and list(m.state_dict()) == ["weight"]
+        assert [n for n, _ in m.named_buffers()] == ["weight"]
+        assert list(m.state_dict()) == ["weight"]
         m = lib.nn.BCEWithLogitsLoss(pos_weight=lib.ones(3))
         assert list(m.state_dict()) == ["pos_weight"]
         assert list(lib.nn.NLLLoss().state_dict()) == []

@@ -25,7 +25,7 @@ def same_error(fn):
     with pytest.raises(Exception) as ee:
         fn(ember)
     assert ee.type is te.type, (ee.value, te.value)
-    assert str(ee.value) == str(te.value)
+    assert str(ee.value).replace("ember.", "torch.") == str(te.value)
 
 
 def make_net(lib, shared=False):
@@ -37,7 +37,8 @@ def make_net(lib, shared=False):
             self.conv = nn.Conv2d(1, 2, 3)
             self.bn = nn.BatchNorm2d(2)
             self.fc = nn.Linear(8, 3)
-            self.head = nn.Sequential(nn.ReLU(), self.fc if shared else nn.Linear(3, 3))
+            self.out = nn.Linear(3, 3)
+            self.head = nn.Sequential(nn.ReLU(), self.out if shared else nn.Linear(3, 3))
             self.register_buffer("scale", lib.ones(3))
             self.register_buffer("tmp", lib.zeros(1), persistent=False)
             self.alpha = nn.Parameter(lib.tensor(0.5))
@@ -100,7 +101,7 @@ def test_buffer_class_and_non_persistent():
 
 def test_dir_and_getters():
     e, t = both(make_net)
-    assert set(dir(t)) - set(dir(e)) <= {"compile", "ipu", "xpu", "mtia", "mps", "cpu_",
+    assert set(dir(t)) - set(dir(e)) <= {"compile", "ipu", "xpu", "mtia", "mps", "T_destination",
                                          "_compiled_call_impl", "_wrapped_call_impl"} | \
         {k for k in dir(t) if k.startswith("_")}
     for name in ("conv", "fc", "alpha", "scale"):
@@ -168,7 +169,9 @@ def test_to_dtype_keeps_parameter_identity():
         assert m.to(lib.float64) is m
     assert e.fc.weight is w and isinstance(w, ember.nn.Parameter)
     for (n, ep), (_, tp) in zip(e.named_parameters(), t.named_parameters()):
-        assert str(ep.dtype) == str(tp.dtype) and str(ep.grad.dtype) == str(tp.grad.dtype), n
+        assert str(ep.dtype) == str(tp.dtype), n
+        assert (ep.grad is None) == (tp.grad is None), n
+        assert tp.grad is None or str(ep.grad.dtype) == str(tp.grad.dtype), n
     for (n, eb), (_, tb) in zip(e.named_buffers(), t.named_buffers()):
         assert str(eb.dtype) == str(tb.dtype), n
     e.float()
@@ -225,11 +228,12 @@ def _bad_state(lib):
 def test_load_state_dict_errors_match_torch():
     same_error(lambda lib: _bad_state(lib)[0].load_state_dict(_bad_state(lib)[1]))
     same_error(lambda lib: lib.nn.Linear(2, 2).load_state_dict([1, 2]))
+    results = []
     for lib in LIBS:
         m, sd = _bad_state(lib)
         del sd["conv.weight"]
-        res = m.load_state_dict(sd, strict=False)
-        assert res.missing_keys == [] and res.unexpected_keys == []
+        results.append(m.load_state_dict(sd, strict=False))
+    assert results[0] == results[1] and repr(results[0]) == repr(results[1])
     res_e = make_net(ember).load_state_dict({}, strict=False)
     res_t = make_net(torch).load_state_dict({}, strict=False)
     assert repr(res_e) == repr(res_t) and res_e.missing_keys == res_t.missing_keys
@@ -395,18 +399,30 @@ def test_global_forward_hook():
 
 
 # -- copies ---------------------------------------------------------------------------------
+class PickleNet(ember.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = ember.nn.Linear(3, 3)
+        self.out = ember.nn.Linear(3, 2)
+        self.head = ember.nn.Sequential(ember.nn.ReLU(), self.out)
+        self.register_buffer("scale", ember.ones(2))
+
+    def forward(self, x):
+        return self.head(self.fc(x)) * self.scale
+
+
 def test_deepcopy_and_pickle():
-    m = make_net(ember, shared=True)
-    m(ember.randn(2, 1, 4, 4)).sum().backward()
+    m = PickleNet()
+    m(ember.randn(2, 3)).sum().backward()
     c = copy.deepcopy(m)
-    assert c.fc is c.head[1] and c.fc.weight is not m.fc.weight
+    assert c.out is c.head[1] and c.fc.weight is not m.fc.weight
     assert isinstance(c.fc.weight, ember.nn.Parameter) and c.fc.weight.requires_grad
     np.testing.assert_array_equal(to_numpy(c.fc.weight), to_numpy(m.fc.weight))
     p = pickle.loads(pickle.dumps(m))
-    assert type(p).__name__ == "Net" and list(p.state_dict()) == list(m.state_dict())
+    assert type(p) is PickleNet and list(p.state_dict()) == list(m.state_dict())
     for k, v in p.state_dict().items():
         np.testing.assert_array_equal(to_numpy(v), to_numpy(m.state_dict()[k]))
-    assert p.fc is p.head[1]
+    assert p.out is p.head[1]
 
 
 # -- Parameter ------------------------------------------------------------------------------

@@ -251,14 +251,15 @@ def _reduction(draw, dtypes, dim_kind, keepdim, lo, hi, nonempty, min_dims):
     return Sample(a, dim)
 
 
-def reduction(dim="optional", keepdim=True, lo=-3.0, hi=3.0, nonempty=False, min_dims=0):
+def reduction(dim="optional", keepdim=True, lo=-3.0, hi=3.0, nonempty=False, min_dims=0,
+              required=False):
     """(tensor[, dim[, keepdim]]): dim 'none' (never given), 'int', 'optional' (int or
-    absent) or 'tuple' (int, tuple or absent)."""
-    kind = {"tuple": "tuple", "int": "int", "optional": "optional", "none": "none"}[dim]
+    absent) or 'tuple' (int or tuple, also absent unless `required`)."""
+    assert dim in ("tuple", "int", "optional", "none")
 
     def build(dtypes):
-        s = _reduction(dtypes, kind, keepdim, lo, hi, nonempty, min_dims)
-        if kind == "tuple":
+        s = _reduction(dtypes, dim, keepdim, lo, hi, nonempty, min_dims)
+        if dim == "tuple" and not required:
             return st.one_of(s, _reduction(dtypes, "none", keepdim, lo, hi, nonempty, min_dims))
         return s
     return build

@@ -462,3 +462,20 @@ def test_state_dict_indices_with_duplicates():
             opt = lib.optim.SGD([{"params": [a, a]}, {"params": [b]}], lr=0.1)
         out.append([g["params"] for g in opt.state_dict()["param_groups"]])
     assert out[0] == out[1] == [[1, 1], [2]]
+
+
+def test_state_dict_hooks():
+    out = []
+    for lib in (ember, torch):
+        calls = []
+        opt = lib.optim.SGD([lib.zeros(2, requires_grad=True)], lr=0.1)
+        opt.register_state_dict_pre_hook(lambda o: calls.append("pre"))
+        opt.register_state_dict_post_hook(lambda o, sd: {**sd, "extra": 1})
+        opt.register_load_state_dict_pre_hook(lambda o, sd: calls.append("load-pre"))
+        opt.register_load_state_dict_post_hook(lambda o: calls.append("load-post"),
+                                               prepend=True)
+        sd = opt.state_dict()
+        sd["param_groups"][0]["lr"] = 0.5
+        opt.load_state_dict(sd)
+        out.append((calls, sorted(sd), opt.param_groups[0]["lr"]))
+    assert out[0] == out[1]

@@ -172,8 +172,9 @@ class _BackwardHook:
             if res is not None:
                 grad_outputs = tuple(res) if isinstance(res, (tuple, list)) else (res,)
                 if len(grad_outputs) != self.n_outputs:
-                    raise RuntimeError("Backward pre hook returned an invalid number of grad_output,"
-                                       f" got {len(grad_outputs)}, but expected {self.n_outputs}")
+                    raise RuntimeError("Backward pre hook returned an invalid number of "
+                                       f"grad_output, got {len(grad_outputs)}, but expected "
+                                       f"{self.n_outputs}")
         self.grad_outputs = grad_outputs
         if self.input_positions is None:
             grad_inputs = (None,) * self.n_inputs

@@ -7,7 +7,7 @@ from ..parameter import Parameter
 from .module import Module
 from .utils import _empty
 
-__all__ = ["Identity", "Linear", "Bilinear"]
+__all__ = ["Identity", "Linear", "Bilinear", "NonDynamicallyQuantizableLinear"]
 
 
 class Identity(Module):
@@ -21,7 +21,8 @@ class Identity(Module):
 
 
 class Linear(Module):
-    """y = x A^T + b; weight kaiming_uniform_(a=sqrt(5)), bias U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+    """y = x A^T + b; weight kaiming_uniform_(a=sqrt(5)), bias U(-1/sqrt(fan_in),
+    1/sqrt(fan_in)), as torch."""
 
     __constants__ = ["in_features", "out_features"]
 
@@ -86,3 +87,7 @@ class Bilinear(Module):
     def extra_repr(self):
         return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
                 f"out_features={self.out_features}, bias={self.bias is not None}")
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """The Linear of MultiheadAttention.out_proj (its own class name shows in the repr)."""

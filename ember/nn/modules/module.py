@@ -404,8 +404,8 @@ class Module:
 
         def convert(t):
             floating = t.is_floating_point() or t.is_complex()
-            return t.to(device, dtype if floating else None, non_blocking) if device is not None \
-                else (t.to(dtype) if floating and dtype is not None else t)
+            return t.to(device=device, dtype=dtype if floating else None,
+                        non_blocking=non_blocking)
         return self._apply(convert)
 
     def cpu(self):
@@ -573,7 +573,6 @@ class Module:
                                        "modified, it should be done inplace.")
 
         load(self, state_dict)
-        del load
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(

@@ -1,0 +1,882 @@
+"""torch.nn.functional: the public functions, with torch's names, signatures, defaults and
+errors. The arithmetic lives in ember/ops (conv, pooling, nn, loss); the functions here
+check and normalise arguments, call those ops and compose the rest from existing ember ops.
+The losses and the sampling / reshaping functions (pad, interpolate, grid_sample, fold, ...)
+are in _functional_loss.py and _functional_vision.py and re-exported here.
+"""
+import math
+import warnings
+
+import numpy as np
+
+from .. import ops
+from .. import random as _random
+from .._tensor import Tensor, wrap
+from ..ops import nn as _nn, pooling as _pool
+from ..ops.conv import convolution as _convolution
+from ..ops.pointwise import sigmoid, tanh          # noqa: F401  (F.sigmoid / F.tanh)
+from . import _reduction as _Reduction             # noqa: F401  (torch's F._Reduction)
+
+
+def _ntuple(v, n, name=None):
+    """An int or a sequence as an n-tuple of ints."""
+    if isinstance(v, (list, tuple)):
+        return tuple(int(x) for x in (tuple(v) * n if len(v) == 1 else v))
+    return (int(v),) * n
+
+
+def _pool_tuple(v, n, what, name, allow_none=False):
+    """torch's pooling argument rule: one int or a tuple of n (stride may be omitted)."""
+    if allow_none and (v is None or isinstance(v, (list, tuple)) and len(v) == 0):
+        return None
+    if isinstance(v, (list, tuple)) and len(v) not in (1, n):
+        words = {1: "one", 2: "two", 3: "three"}
+        raise RuntimeError(f"{name}: {what} must either be "
+                           + ("omitted, " if allow_none else "")
+                           + f"a single int, or a tuple of {words[n]} ints")
+    return _ntuple(v, n)
+
+
+# -- linear and convolution ------------------------------------------------------------------
+def linear(input, weight, bias=None):
+    """input @ weight.T + bias (addmm for 2-D input with bias, as torch)."""
+    if input.dim() == 2:
+        return ops.addmm(bias, input, weight.t()) if bias is not None else input.mm(weight.t())
+    if input.dim() == 1 or weight.dim() != 2:
+        out = input.matmul(weight.t())
+        return out + bias if bias is not None else out
+    lead = input.shape[:-1]
+    x = input.reshape(-1, input.shape[-1])
+    out = ops.addmm(bias, x, weight.t()) if bias is not None else x.mm(weight.t())
+    return out.view(lead + (weight.shape[0],))
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """y_o = x1^T A_o x2 + b_o over the last dim of both inputs."""
+    if input1.dim() != input2.dim():
+        raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.dim()} and "
+                           f"{input2.dim()}")
+    if input1.shape[:-1] != input2.shape[:-1]:
+        raise RuntimeError(f"bilinear(): input batch dimensions do not match: got "
+                           f"{list(input1.shape)} and {list(input2.shape)}")
+    out, in1, in2 = weight.shape
+    lead = input1.shape[:-1]
+    x1 = input1.reshape(-1, in1)
+    x2 = input2.reshape(-1, in2)
+    t = x1.mm(weight.permute(1, 0, 2).reshape(in1, out * in2)).view(-1, out, in2)
+    y = (t * x2.unsqueeze(1)).sum(-1)
+    if bias is not None:
+        y = y + bias
+    return y.view(lead + (out,))
+
+
+def _same_padding(input, weight, stride, dilation, nd):
+    """padding='same': the symmetric part, and the input padded on the high side where the
+    total is odd (as torch)."""
+    if any(s != 1 for s in _ntuple(stride, nd)):
+        raise RuntimeError("padding='same' is not supported for strided convolutions")
+    total = [d * (k - 1) for d, k in zip(_ntuple(dilation, nd), weight.shape[2:])]
+    extra = []
+    for t in reversed(total):
+        extra += [0, t % 2]
+    if any(extra):
+        input = pad(input, extra)
+    return input, [t // 2 for t in total]
+
+
+def _conv(input, weight, bias, stride, padding, dilation, groups, nd, transposed=False,
+          output_padding=0):
+    unbatched = input.dim() == nd + 1
+    if unbatched:
+        input = input.unsqueeze(0)
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding = 0
+        elif padding == "same":
+            input, padding = _same_padding(input, weight, stride, dilation, nd)
+        else:
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+    out = _convolution(input, weight, bias, _norm_arg(stride, nd), _norm_arg(padding, nd),
+                       _norm_arg(dilation, nd), transposed, _norm_arg(output_padding, nd),
+                       groups)
+    return out.squeeze(0) if unbatched else out
+
+
+def _norm_arg(v, nd):
+    """Keep a wrong-length sequence as a list so the op raises torch's error about it."""
+    return list(v) if isinstance(v, (list, tuple)) and len(v) not in (1, nd) else \
+        _ntuple(v, nd)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 1)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 2)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 3)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 1, True,
+                 output_padding)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 2, True,
+                 output_padding)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 3, True,
+                 output_padding)
+
+
+# -- pooling ---------------------------------------------------------------------------------
+def _check_pool_input(input, nd, name):
+    if input.dim() not in (nd + 1, nd + 2) or input.numel() == 0:
+        if nd == 1:
+            raise RuntimeError(f"{name}: Expected 2D or 3D (batch mode) tensor with optional 0 "
+                               f"dim batch size for input, but got:{list(input.shape)}")
+        raise RuntimeError(f"non-empty {nd + 1}D or {nd + 2}D (batch mode) tensor expected for "
+                           "input")
+
+
+def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd):
+    name = f"max_pool{nd}d"
+    _check_pool_input(input, nd, name)
+    k = _pool_tuple(kernel_size, nd, "kernel_size", name)
+    s = _pool_tuple(stride, nd, "stride", name, allow_none=True) or k
+    p = _pool_tuple(padding, nd, "padding", name)
+    d = _pool_tuple(dilation, nd, "dilation", name)
+    if nd == 1:         # torch pools 1-D signals as (1, L) planes
+        out = _pool._max_pool(input.unsqueeze(-2), (1,) + k, (1,) + s, (0,) + p, (1,) + d,
+                              ceil_mode, return_indices)
+        return tuple(o.squeeze(-2) for o in out) if return_indices else out.squeeze(-2)
+    return _pool._max_pool(input, k, s, p, d, ceil_mode, return_indices)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 2)
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 3)
+
+
+max_pool1d_with_indices = max_pool1d
+max_pool2d_with_indices = max_pool2d
+max_pool3d_with_indices = max_pool3d
+
+
+def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+              divisor_override, nd):
+    name = f"avg_pool{nd}d"
+    if nd == 1:
+        if input.dim() not in (2, 3):
+            raise RuntimeError(f"avg_pool1d() Expected 2D or 3D input tensor, but got "
+                               f"{list(input.shape)}")
+        k = _pool_tuple(kernel_size, 1, "kernel_size", name)
+        s = _pool_tuple(stride, 1, "stride", name, allow_none=True) or k
+        p = _pool_tuple(padding, 1, "padding", name)
+        return _pool._avg_pool(input.unsqueeze(-2), (1,) + k, (1,) + s, (0,) + p, ceil_mode,
+                               count_include_pad, None).squeeze(-2)
+    _check_pool_input(input, nd, name)
+    k = _pool_tuple(kernel_size, nd, "kernel_size", name)
+    s = _pool_tuple(stride, nd, "stride", name, allow_none=True) or k
+    p = _pool_tuple(padding, nd, "padding", name)
+    return _pool._avg_pool(input, k, s, p, ceil_mode, count_include_pad, divisor_override)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override, 2)
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override, 3)
+
+
+def _adaptive_size(input, output_size, nd, name):
+    if input.dim() not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{name}(): Expected {nd + 1}D or {nd + 2}D tensor, but got "
+                           f"{list(input.shape)}")
+    for i in range(1, input.dim()):
+        if input.shape[i] == 0:
+            raise RuntimeError(f"{name}(): Expected input to have non-zero size for non-batch "
+                               f"dimensions, but input has sizes {list(input.shape)} with "
+                               f"dimension {i} being empty")
+    sizes = output_size if isinstance(output_size, (list, tuple)) else (output_size,) * nd
+    if len(sizes) != nd:
+        raise RuntimeError(f"{name}: output_size must be {nd}")
+    return tuple(input.shape[-nd + i] if o is None else int(o) for i, o in enumerate(sizes))
+
+
+def adaptive_avg_pool1d(input, output_size):
+    size = _adaptive_size(input, output_size, 1, "adaptive_avg_pool1d")
+    return adaptive_avg_pool2d(input.unsqueeze(-2), (1,) + size).squeeze(-2)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    size = _adaptive_size(input, output_size, 2, "adaptive_avg_pool2d")
+    if size == (1, 1):                  # torch takes the mean
+        return input.mean((-2, -1), keepdim=True)
+    return _pool._adaptive_avg_pool(input, size)
+
+
+def adaptive_avg_pool3d(input, output_size):
+    size = _adaptive_size(input, output_size, 3, "adaptive_avg_pool3d")
+    if size == (1, 1, 1):
+        return input.mean((-3, -2, -1), keepdim=True)
+    return _pool._adaptive_avg_pool(input, size)
+
+
+def _adaptive_max(input, output_size, return_indices, nd):
+    size = _adaptive_size(input, output_size, nd, f"adaptive_max_pool{nd}d")
+    if nd == 1:
+        out, idx = _pool._adaptive_max_pool(input.unsqueeze(-2), (1,) + size)
+        out, idx = out.squeeze(-2), idx.squeeze(-2)
+    else:
+        out, idx = _pool._adaptive_max_pool(input, size)
+    return (out, idx) if return_indices else out
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    return _adaptive_max(input, output_size, return_indices, 1)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    return _adaptive_max(input, output_size, return_indices, 2)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    return _adaptive_max(input, output_size, return_indices, 3)
+
+
+adaptive_max_pool1d_with_indices = adaptive_max_pool1d
+adaptive_max_pool2d_with_indices = adaptive_max_pool2d
+adaptive_max_pool3d_with_indices = adaptive_max_pool3d
+
+
+def _unpool_size(input, kernel_size, stride, padding, output_size, nd):
+    k = _ntuple(kernel_size, nd)
+    s = _ntuple(stride, nd) if stride is not None else k
+    p = _ntuple(padding, nd)
+    default = tuple((input.shape[-nd + i] - 1) * s[i] - 2 * p[i] + k[i] for i in range(nd))
+    if output_size is None:
+        return default
+    size = tuple(output_size)
+    if len(size) == nd + 2:
+        size = size[2:]
+    if len(size) != nd:
+        raise ValueError(f"output_size should be a sequence containing {nd} or {nd + 2} "
+                         f"elements, but it has a length of '{len(size)}'")
+    for d in range(nd):
+        lo, hi = default[d] - s[d], default[d] + s[d]
+        if not lo < size[d] < hi:
+            raise ValueError(f'invalid output_size "{tuple(output_size)}" (dim {d} must be '
+                             f'between {lo} and {hi})')
+    return tuple(int(v) for v in size)
+
+
+def _max_unpool(input, indices, kernel_size, stride, padding, output_size, nd):
+    size = _unpool_size(input, kernel_size, stride, padding, output_size, nd)
+    if nd == 1:
+        return _pool._max_unpool(input.unsqueeze(-2), indices.unsqueeze(-2),
+                                 (1,) + size).squeeze(-2)
+    return _pool._max_unpool(input, indices, size)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 1)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 2)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 3)
+
+
+def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, nd):
+    k = _ntuple(kernel_size, nd)
+    out = _avg_pool(input.pow(norm_type), k, stride, 0, ceil_mode, True, None, nd)
+    return (out.sign() * relu(out.abs())).mul(math.prod(k)).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 1)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 2)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 3)
+
+
+# -- activations -----------------------------------------------------------------------------
+def _maybe_inplace(out_of_place, in_place):
+    """F.name(input, ..., inplace=False) over an op and its in-place variant."""
+    def fn(input, *args, inplace=False):
+        return (in_place if inplace else out_of_place)(input, *args)
+    return fn
+
+
+def relu(input, inplace=False):
+    return input.relu_() if inplace else _nn.relu(input)
+
+
+relu_ = _nn.relu_
+
+
+def relu6(input, inplace=False):
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    return (_nn.hardtanh_ if inplace else _nn.hardtanh)(input, min_val, max_val)
+
+
+hardtanh_ = _nn.hardtanh_
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    return (_nn.leaky_relu_ if inplace else _nn.leaky_relu)(input, negative_slope)
+
+
+leaky_relu_ = _nn.leaky_relu_
+
+
+def threshold(input, threshold, value, inplace=False):
+    return (_nn.threshold_ if inplace else _nn.threshold)(input, threshold, value)
+
+
+threshold_ = _nn.threshold_
+
+
+def elu(input, alpha=1.0, inplace=False):
+    return (_nn.elu_ if inplace else _nn.elu)(input, alpha)
+
+
+def elu_(input, alpha=1.0):
+    return _nn.elu_(input, alpha)
+
+
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):
+    return (_nn.elu_ if inplace else _nn.elu)(input, _SELU_ALPHA, _SELU_SCALE)
+
+
+def selu_(input):
+    return selu(input, True)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    return (_nn.celu_ if inplace else _nn.celu)(input, alpha)
+
+
+def celu_(input, alpha=1.0):
+    return _nn.celu_(input, alpha)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Leaky ReLU with a random slope in [lower, upper] per element when training, their mean
+    otherwise."""
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    a = _random.rng().uniform(lower, upper, input.shape).astype(input._data.dtype)
+    slope = wrap(np.where(input._data >= 0, np.ones((), a.dtype), a))
+    return input.mul_(slope) if inplace else input * slope
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    return rrelu(input, lower, upper, training, True)
+
+
+def gelu(input, approximate="none"):
+    return _nn.gelu(input, approximate)
+
+
+silu = _maybe_inplace(_nn.silu, _nn.silu_)
+mish = _maybe_inplace(_nn.mish, _nn.mish_)
+hardsigmoid = _maybe_inplace(_nn.hardsigmoid, _nn.hardsigmoid_)
+hardswish = _maybe_inplace(_nn.hardswish, _nn.hardswish_)
+for _f, _n in ((silu, "silu"), (mish, "mish"), (hardsigmoid, "hardsigmoid"),
+               (hardswish, "hardswish")):
+    _f.__name__ = _f.__qualname__ = _n
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    return _nn.softplus(input, beta, threshold)
+
+
+def softsign(input):
+    return input / (input.abs() + 1)
+
+
+def logsigmoid(input):
+    return _nn.logsigmoid(input)
+
+
+def tanhshrink(input):
+    return input - input.tanh()
+
+
+def softshrink(input, lambd=0.5):
+    return _nn.softshrink(input, lambd)
+
+
+def hardshrink(input, lambd=0.5):
+    return _nn.hardshrink(input, lambd)
+
+
+def prelu(input, weight):
+    return _nn.prelu(input, weight)
+
+
+def glu(input, dim=-1):
+    return _nn.glu(input, dim)
+
+
+def _softmax_dim(name, ndim, stacklevel):
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+                  "to include dim=X as an argument.", stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _softmax_dim("softmax", input.dim(), _stacklevel)
+    return _nn.softmax(input, dim, dtype)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _softmax_dim("softmin", input.dim(), _stacklevel)
+    return _nn.softmax(-input if dtype is None else -input.to(dtype), dim)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _softmax_dim("log_softmax", input.dim(), _stacklevel)
+    return _nn.log_softmax(input, dim, dtype)
+
+
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
+    """Softmax of (logits + Gumbel noise) / tau; `hard` returns one-hots with the soft
+    sample's gradient (straight-through)."""
+    g = -np.log(_random.rng().exponential(size=logits.shape)).astype(logits._data.dtype)
+    y = _nn.softmax((logits + wrap(g)) / tau, dim)
+    if not hard:
+        return y
+    index = y.argmax(dim, keepdim=True)
+    y_hard = ops.zeros_like(logits).scatter(dim, index, 1.0)
+    return y_hard - y.detach() + y
+
+
+# -- normalization ---------------------------------------------------------------------------
+def _check_stat(stat, name, c):
+    if stat is not None and stat.numel() != c:
+        raise RuntimeError(f"{name} should contain {c} elements not {stat.numel()}")
+
+
+def _bump(*tensors):
+    for t in tensors:
+        if t is not None:
+            t._vc.value += 1
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-05):
+    """Normalise over every dim but the channel dim 1; training uses the batch statistics and
+    updates the running ones in place (unbiased variance), eval uses the running ones."""
+    if training:
+        n = input.numel() // input.shape[1] if input.dim() > 1 else 1
+        if n == 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                             f"size {input.shape}")
+    elif running_mean is None or running_var is None:
+        raise RuntimeError(f"running_{'mean' if running_mean is None else 'var'} must be "
+                           "defined in evaluation mode")
+    c = input.shape[1]
+    _check_stat(running_mean, "running_mean", c)
+    _check_stat(running_var, "running_var", c)
+    _check_stat(weight, "weight", c)
+    _check_stat(bias, "bias", c)
+    stats = [None if s is None else s._data for s in (running_mean, running_var)]
+    out = _nn._batch_norm(input, weight, bias, *stats, training, momentum, eps)
+    if training:
+        _bump(running_mean, running_var)
+    return out
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-05):
+    """batch_norm of each (sample, channel) plane: the input seen as (1, N * C, *)."""
+    if use_input_stats and input.numel() // (input.shape[0] * input.shape[1]) == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size "
+                         f"{input.shape}")
+    n, c = input.shape[:2]
+    stats = [None if s is None else np.tile(s._data, n) for s in (running_mean, running_var)]
+    out = _nn._batch_norm(input.reshape((1, n * c) + input.shape[2:]),
+                          None if weight is None else weight.repeat(n),
+                          None if bias is None else bias.repeat(n), *stats, use_input_stats,
+                          momentum, eps)
+    if use_input_stats:
+        for s, tiled in zip((running_mean, running_var), stats):
+            if s is not None:
+                s._data[...] = tiled.reshape(n, c).mean(0)
+                _bump(s)
+    return out.view(input.shape)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
+    """Normalise over the last len(normalized_shape) dims."""
+    shape = tuple(normalized_shape) if isinstance(normalized_shape, (list, tuple)) else \
+        (int(normalized_shape),)
+    if tuple(input.shape[input.dim() - len(shape):]) != shape or input.dim() < len(shape):
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size"
+                           f"{list(input.shape)}")
+    return _nn._layer_norm(input, shape, weight, bias, eps)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
+    """Normalise each group of num_groups channels of each sample."""
+    if input.dim() < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
+                           f"{input.dim()}")
+    if input.shape[1] % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by "
+                           f"num_groups, but got input of shape {list(input.shape)} and "
+                           f"num_groups={num_groups}")
+    return _nn._group_norm(input, num_groups, weight, bias, eps)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x / sqrt(mean(x^2 over the last dims) + eps) * weight."""
+    shape = tuple(normalized_shape) if isinstance(normalized_shape, (list, tuple)) else \
+        (int(normalized_shape),)
+    dims = tuple(range(-len(shape), 0))
+    if eps is None:
+        eps = float(np.finfo(input._data.dtype).eps)
+    out = input * (input.pow(2).mean(dims, keepdim=True) + eps).rsqrt()
+    return out * weight if weight is not None else out
+
+
+def local_response_norm(input, size, alpha=0.0001, beta=0.75, k=1.0):
+    """x / (k + alpha * mean of x^2 over `size` neighbouring channels) ** beta."""
+    if input.dim() < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality                          input "
+                         f"(got {input.dim()} dimensions)")
+    if input.numel() == 0:
+        return input
+    sq = input * input
+    sq = pad(sq.movedim(1, -1), (size // 2, (size - 1) // 2)).movedim(-1, 1)
+    c = input.shape[1]
+    total = sq.narrow(1, 0, c)
+    for i in range(1, size):
+        total = total + sq.narrow(1, i, c)
+    return input / (total * (alpha / size) + k).pow(beta)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """input / max(||input||_p along dim, eps)."""
+    denom = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
+    if out is not None:
+        return ops.div(input, denom, out=out)
+    return input / denom
+
+
+# -- dropout ---------------------------------------------------------------------------------
+def _check_p(p):
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _keep_mask(input, p, shape):
+    """Bernoulli(1 - p) mask scaled by 1 / (1 - p), in input's dtype (one random draw)."""
+    dt = input._data.dtype
+    r = _random.rng().random(shape, dtype=dt if dt in (np.float32, np.float64) else np.float64)
+    if p == 1:
+        return np.zeros(shape, dt)
+    keep = 1.0 - p
+    np.floor(r + keep, out=r)
+    r *= 1.0 / keep
+    return r.astype(dt, copy=False)
+
+
+def _apply_mask(input, mask, inplace):
+    m = wrap(mask)
+    return input.mul_(m) if inplace else input * m
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability p, scale the rest by 1 / (1 - p)."""
+    _check_p(p)
+    if not training or p == 0:
+        return input
+    return _apply_mask(input, _keep_mask(input, p, input.shape), inplace)
+
+
+def _feature_shape(input, batched_dim):
+    """Mask shape for channel-wise dropout: one draw per (sample, channel)."""
+    lead = 2 if input.dim() == batched_dim else 1
+    return input.shape[:lead] + (1,) * (input.dim() - lead)
+
+
+def _feature_dropout(input, p, training, inplace, nd):
+    _check_p(p)
+    if not training or p == 0:
+        return input
+    return _apply_mask(input, _keep_mask(input, p, _feature_shape(input, nd + 2)), inplace)
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input.dim()}D "
+                           "input. Note that dropout1d exists to provide channel-wise dropout on "
+                           "inputs with 1 spatial dimension, a channel dimension, and an "
+                           "optional batch dimension (i.e. 2D or 3D inputs).")
+    return _feature_dropout(input, p, training, inplace, 1)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    if input.dim() == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise "
+                      "1D dropout behavior is desired - input is interpreted as shape (N, C, L), "
+                      "where C is the channel dim. This behavior will change in a future release "
+                      "to interpret the input as one without a batch dimension, i.e. shape "
+                      "(C, H, W). To maintain the 1D channel-wise dropout behavior, please switch "
+                      "to using dropout1d instead.", stacklevel=2)
+        return _feature_dropout(input, p, training, inplace, 1)
+    return _feature_dropout(input, p, training, inplace, 2)
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    if input.dim() == 3:
+        warnings.warn("dropout3d: Received a 3-D input to dropout3d, which is deprecated and will "
+                      "result in an error in a future release. To retain the behavior and "
+                      "silence this warning, please use dropout instead. Note that dropout3d "
+                      "exists to provide channel-wise dropout on inputs with 3 spatial "
+                      "dimensions, a channel dimension, and an optional batch dimension (i.e. 4D "
+                      "or 5D inputs).", stacklevel=2)
+    return _feature_dropout(input, p, training, inplace, 3)
+
+
+_SELU_NEG = _SELU_ALPHA * _SELU_SCALE       # the SELU's negative saturation value (1.7581)
+
+
+def _alpha_dropout(input, p, training, inplace, shape):
+    _check_p(p)
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return input.mul_(0) if inplace else input * 0
+    keep = 1.0 - p
+    a = 1.0 / math.sqrt((_SELU_NEG ** 2 * p + 1) * keep)
+    mask = _keep_mask(input, p, shape) * keep          # the 0/1 Bernoulli draw
+    b = wrap(((mask - 1) * _SELU_NEG * a + _SELU_NEG * a * p).astype(mask.dtype))
+    m = wrap((mask * a).astype(mask.dtype))
+    return input.mul_(m).add_(b) if inplace else input * m + b
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Dropout keeping SELU's self-normalisation: dropped values set to the negative
+    saturation, then an affine map restoring mean and variance."""
+    return _alpha_dropout(input, p, training, inplace, input.shape)
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    return _alpha_dropout(input, p, training, inplace, _feature_shape(input, input.dim()))
+
+
+# -- embeddings ------------------------------------------------------------------------------
+def _padding_idx(padding_idx, n):
+    if padding_idx is None:
+        return -1
+    if padding_idx > 0:
+        assert padding_idx < n, "Padding_idx must be within num_embeddings"
+    elif padding_idx < 0:
+        assert padding_idx >= -n, "Padding_idx must be within num_embeddings"
+        padding_idx += n
+    return padding_idx
+
+
+def _renorm_(weight, input, max_norm, norm_type):
+    """Rescale (in place) the rows of weight that input uses whose norm exceeds max_norm."""
+    rows = np.unique(input._data)
+    w = weight._data
+    norms = np.linalg.norm(w[rows].astype(np.float64), ord=norm_type, axis=1)
+    scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+    w[rows] *= scale[:, None].astype(w.dtype)
+    _bump(weight)
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    """Rows of weight picked by input; no gradient flows to padding_idx's row."""
+    padding_idx = _padding_idx(padding_idx, weight.shape[0])
+    if max_norm is not None:
+        _renorm_(weight, input, max_norm, norm_type)
+    return _nn.embedding(weight, input, padding_idx, scale_grad_by_freq, sparse)
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
+                  scale_grad_by_freq=False, mode="mean", sparse=False, per_sample_weights=None,
+                  include_last_offset=False, padding_idx=None):
+    """Sum / mean / max of the embeddings of each bag (rows of a 2-D input, or the slices of a
+    1-D input starting at offsets); empty bags give zeros."""
+    if weight.dim() != 2:
+        raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension "
+                         f"{weight.dim()}")
+    if per_sample_weights is not None and per_sample_weights.shape != input.shape:
+        raise ValueError(f"embedding_bag: If per_sample_weights ({per_sample_weights.shape}) is "
+                         f"not None, then it must have the same shape as the input "
+                         f"({input.shape})")
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    if mode == "max" and scale_grad_by_freq:
+        raise ValueError("max mode does not support scaling the gradient by the frequency")
+    if input.dim() == 2:
+        if offsets is not None:
+            raise ValueError("if input is 2D, then offsets has to be None, as input is treated "
+                             "is a mini-batch of fixed length sequences. However, found offsets "
+                             f"of type {offsets.type()}")
+        idx = input._data
+        valid = np.ones(idx.shape, bool)
+    elif input.dim() == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        if offsets.dim() != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+        starts = offsets._data.astype(np.int64)
+        ends = np.append(starts[1:], input.shape[0])
+        if include_last_offset:
+            starts, ends = starts[:-1], ends[:-1]
+        length = int((ends - starts).max()) if starts.size else 0
+        pos = starts[:, None] + np.arange(length)
+        valid = pos < ends[:, None]
+        idx = input._data[np.minimum(pos, max(input.shape[0] - 1, 0))] if input.shape[0] else \
+            np.zeros(pos.shape, np.int64)
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension "
+                         f"{input.dim()}")
+    pidx = _padding_idx(padding_idx, weight.shape[0])
+    if pidx >= 0:
+        valid = valid & (idx != pidx)
+    if max_norm is not None:
+        _renorm_(weight, wrap(idx[valid]), max_norm, norm_type)
+    emb = _nn.embedding(weight, wrap(idx), pidx, scale_grad_by_freq, sparse)
+    keep = wrap(valid[..., None])
+    if per_sample_weights is not None:
+        psw = per_sample_weights if input.dim() == 2 else \
+            per_sample_weights[wrap(np.minimum(pos, input.shape[0] - 1))]
+        emb = emb * psw.unsqueeze(-1)
+    if mode == "max":
+        out = emb.masked_fill(~keep, float("-inf")).amax(1)
+        return out.masked_fill(~keep.any(1), 0.0)
+    out = emb.masked_fill(~keep, 0.0).sum(1)
+    if mode == "mean":
+        out = out / wrap(np.maximum(valid.sum(1, keepdims=True), 1).astype(out._data.dtype))
+    return out
+
+
+def one_hot(tensor, num_classes=-1):
+    """(*, num_classes) int64 tensor with a 1 at each index."""
+    a = tensor._data
+    if a.dtype != np.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if num_classes == -1:
+        if a.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(a.max()) + 1
+    if a.size and a.min() < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if a.size and a.max() >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    out = np.zeros(a.shape + (num_classes,), np.int64)
+    np.put_along_axis(out, a[..., None], 1, -1)
+    return wrap(out)
+
+
+# -- distances and attention -----------------------------------------------------------------
+def pairwise_distance(x1, x2, p=2.0, eps=1e-06, keepdim=False):
+    """||x1 - x2 + eps||_p over the last dim."""
+    return (x1 - x2 + eps).norm(p, -1, keepdim)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-08):
+    """<x1, x2> / (max(||x1||, eps) * max(||x2||, eps)) along dim."""
+    x1, x2 = ops.broadcast_tensors(x1, x2)
+    n1 = x1.norm(2, dim, keepdim=True).clamp_min(eps)
+    n2 = x2.norm(2, dim, keepdim=True).clamp_min(eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def pdist(input, p=2):
+    """Distances between all pairs of rows (upper triangle, row-major)."""
+    n = input.shape[0]
+    i, j = np.triu_indices(n, 1)
+    return pairwise_distance(input[wrap(i)], input[wrap(j)], p, 0.0)
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
+                                 is_causal=False, scale=None, enable_gqa=False):
+    """softmax(q k^T * scale + mask) v, with a causal and/or boolean / additive mask."""
+    L, S = query.shape[-2], key.shape[-2]
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    if enable_gqa:
+        rep = query.shape[-3] // key.shape[-3]
+        key = key.repeat_interleave(rep, -3)
+        value = value.repeat_interleave(rep, -3)
+    scores = query.matmul(key.transpose(-2, -1)) * scale
+    if is_causal:
+        scores = scores.masked_fill(wrap(~np.tri(L, S, dtype=bool)), float("-inf"))
+    if attn_mask is not None:
+        if attn_mask.dtype.name == "bool":
+            scores = scores.masked_fill(~attn_mask, float("-inf"))
+        else:
+            scores = scores + attn_mask
+    attn = _nn.softmax(scores, -1)
+    if dropout_p > 0.0:
+        attn = dropout(attn, dropout_p, True)
+    return attn.matmul(value)
+
+
+def channel_shuffle(input, groups):
+    n, c = input.shape[:2]
+    rest = input.shape[2:]
+    return input.reshape((n, groups, c // groups) + rest).transpose(1, 2).reshape(input.shape)
+
+
+native_channel_shuffle = channel_shuffle
+
+from ._functional_loss import *        # noqa: E402,F401,F403
+from ._functional_vision import *      # noqa: E402,F401,F403

@@ -1,0 +1,236 @@
+"""Fused losses with torch's node names: nll_loss (NllLossBackward0 / NllLoss2DBackward0),
+cross_entropy on class indices (log_softmax + nll in one forward, still NllLossBackward0 as
+torch's graph ends there), mse, smooth L1, Huber, soft margin and the binary cross entropies.
+
+`reduction` is 'none' | 'mean' | 'sum'; backward scales the incoming gradient by 1/n for
+'mean'. Backward formulas are ember ops, so double backward works.
+"""
+import numpy as np
+
+from .._tensor import wrap
+from ._registry import op
+from .pointwise import where, sigmoid
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return loss.mean() if loss.size else np.asarray(np.nan, loss.dtype)
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _per_element(grad, reduction, n):
+    """The incoming gradient as a factor of each element's loss gradient."""
+    return grad / n if reduction == "mean" else grad
+
+
+def log_softmax_array(x, axis):
+    """Stable log_softmax of an array along axis (a max of -inf or inf is not subtracted)."""
+    m = np.max(x, axis=axis, keepdims=True)
+    z = x - np.where(np.isfinite(m), m, 0)
+    z -= np.log(np.exp(z).sum(axis=axis, keepdims=True))
+    return z
+
+
+# -- pointwise regression losses -------------------------------------------------------------
+@op(promote=(0, 1), method=False, node="MseLossBackward0")
+def mse_loss(input, target, reduction="mean"):
+    """(input - target) ** 2, reduced."""
+    d = input - target
+    return _reduce(np.square(d, out=d), reduction)
+
+
+@mse_loss.backward
+def _(ctx, grad, input, target, reduction="mean"):
+    d = input - target
+    g = d * (_per_element(grad, reduction, d.numel()) * 2)
+    return g, (-g if ctx.needs_input_grad[1] else None)
+
+
+@op(promote=(0, 1), method=False, node="SmoothL1LossBackward0")
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta."""
+    z = np.abs(input - target)
+    if beta == 0:
+        return _reduce(z, reduction)
+    return _reduce(np.where(z < beta, 0.5 * z * z / beta, z - 0.5 * beta).astype(z.dtype),
+                   reduction)
+
+
+@smooth_l1_loss.backward
+def _(ctx, grad, input, target, reduction="mean", beta=1.0):
+    d = input - target
+    g = d.sign() if beta == 0 else (d / beta).clamp(-1, 1)
+    g = g * _per_element(grad, reduction, d.numel())
+    return g, (-g if ctx.needs_input_grad[1] else None)
+
+
+@op(promote=(0, 1), method=False, node="HuberLossBackward0")
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta)."""
+    z = np.abs(input - target)
+    return _reduce(np.where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta)).astype(z.dtype),
+                   reduction)
+
+
+@huber_loss.backward
+def _(ctx, grad, input, target, reduction="mean", delta=1.0):
+    d = input - target
+    g = d.clamp(-delta, delta) * _per_element(grad, reduction, d.numel())
+    return g, (-g if ctx.needs_input_grad[1] else None)
+
+
+@op(promote=(0, 1), method=False, node="SoftMarginLossBackward0")
+def soft_margin_loss(input, target, reduction="mean"):
+    """log(1 + exp(-target * input))."""
+    with np.errstate(over="ignore"):
+        return _reduce(np.log1p(np.exp(-input * target)), reduction)
+
+
+@soft_margin_loss.backward
+def _(ctx, grad, input, target, reduction="mean"):
+    g = -target * sigmoid(-input * target) * _per_element(grad, reduction, input.numel())
+    return g, None
+
+
+# -- binary cross entropy --------------------------------------------------------------------
+def _clamped_logs(x):
+    with np.errstate(divide="ignore"):
+        return np.maximum(np.log(x), -100), np.maximum(np.log1p(-x), -100)
+
+
+@op(promote=(0, 1, 2), method=False, node="BinaryCrossEntropyBackward0")
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """-(t log x + (1 - t) log(1 - x)), logs clamped to >= -100 as torch."""
+    if input.size and ((input < 0) | (input > 1)).any():
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    lx, l1x = _clamped_logs(input)
+    loss = -(target * lx + (1 - target) * l1x)
+    if weight is not None:
+        loss *= weight
+    return _reduce(loss, reduction)
+
+
+@binary_cross_entropy.backward
+def _(ctx, grad, input, target, weight=None, reduction="mean"):
+    g = _per_element(grad, reduction, input.numel())
+    if weight is not None:
+        g = g * weight
+    gi = g * (input - target) / ((1 - input) * input).clamp(min=1e-12)
+    gt = None
+    if ctx.needs_input_grad[1]:
+        lx, l1x = (wrap(a) for a in _clamped_logs(input._data))
+        gt = g * (l1x - lx)
+    return gi, gt, None
+
+
+@op(promote=(0, 1, 2, 3), method=False, node="BinaryCrossEntropyWithLogitsBackward0")
+def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None,
+                                     reduction="mean"):
+    """BCE of sigmoid(input), computed stably; pos_weight scales the positive term."""
+    softplus_neg = np.log1p(np.exp(-np.abs(input))) + np.maximum(-input, 0)   # -log sigmoid(x)
+    if pos_weight is not None:
+        softplus_neg = softplus_neg * ((pos_weight - 1) * target + 1)
+    loss = (1 - target) * input + softplus_neg
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+@binary_cross_entropy_with_logits.backward
+def _(ctx, grad, input, target, weight=None, pos_weight=None, reduction="mean"):
+    g = _per_element(grad, reduction, input.numel())
+    if weight is not None:
+        g = g * weight
+    s = sigmoid(input)
+    if pos_weight is None:
+        gi = g * (s - target)
+    else:
+        gi = g * (s * ((pos_weight - 1) * target + 1) - pos_weight * target)
+    gt = None
+    if ctx.needs_input_grad[1]:
+        from .nn import logsigmoid
+        gt = -input if pos_weight is None else -input - (pos_weight - 1) * logsigmoid(input)
+        gt = g * gt
+    return gi, gt, None, None
+
+
+# -- negative log likelihood and cross entropy -----------------------------------------------
+def _nll_node(args):
+    return "NllLoss2DBackward0" if args[0].dim() >= 3 else "NllLossBackward0"
+
+
+def _targets(input, target, weight, ignore_index):
+    """Per sample: the class index (0 where ignored) and its weight (0 where ignored), with
+    torch's checks. input is (N, C, *d) or (C,), target (N, *d) or ()."""
+    valid = target != ignore_index
+    t = np.where(valid, target, 0).astype(np.int64, copy=False)
+    c = input.shape[1] if input.ndim > 1 else input.shape[0]
+    bad = (t < 0) | (t >= c)
+    if bad.any():
+        raise IndexError(f"Target {int(target[bad].flat[0])} is out of bounds.")
+    w = weight[t] if weight is not None else np.ones(t.shape, input.dtype)
+    return t, np.where(valid, w, 0).astype(input.dtype, copy=False)
+
+
+def _nll_reduce(picked, w, reduction):
+    loss = -picked * w
+    if reduction == "mean":
+        return np.asarray(loss.sum() / w.sum(), loss.dtype)
+    return _reduce(loss, reduction)
+
+
+def _pick(a, t):
+    """a[n, t[n, ...], ...]: the class dim is 1 (0 for a single (C,) sample)."""
+    if a.ndim == 1:
+        return a[t]
+    return np.take_along_axis(a, t[:, None], 1)[:, 0]
+
+
+def _nll_grad(grad, input, target, weight, reduction, ignore_index):
+    """The coefficient of each sample's gradient (grad * weight / total weight) and the one-hot
+    of its class, for nll_loss and cross_entropy."""
+    t, w = _targets(input._data, target._data, None if weight is None else weight._data,
+                    ignore_index)
+    if reduction == "mean":
+        w = w / w.sum()
+    coef = grad * wrap(w)
+    onehot = np.zeros(input.shape, input._data.dtype)
+    if input.dim() == 1:
+        onehot[t] = 1
+    else:
+        np.put_along_axis(onehot, t[:, None], 1, 1)
+        coef = coef.unsqueeze(1)
+    return coef, wrap(onehot)
+
+
+@op(method=False, node=_nll_node)
+def _nll_loss(input, target, weight, reduction, ignore_index):
+    """-input[n, target[n]] * weight[target[n]], ignored targets left out of the mean."""
+    t, w = _targets(input, target, weight, ignore_index)
+    return _nll_reduce(_pick(input, t), w, reduction)
+
+
+@_nll_loss.backward
+def _(ctx, grad, input, target, weight, reduction, ignore_index):
+    coef, onehot = _nll_grad(grad, input, target, weight, reduction, ignore_index)
+    return -onehot * coef, None, None
+
+
+@op(method=False, node=_nll_node)
+def _cross_entropy(input, target, weight, reduction, ignore_index):
+    """nll_loss(log_softmax(input, 1), target) in one pass over the logits."""
+    logp = log_softmax_array(input, 1 if input.ndim > 1 else 0)
+    t, w = _targets(input, target, weight, ignore_index)
+    return _nll_reduce(_pick(logp, t), w, reduction)
+
+
+@_cross_entropy.backward
+def _(ctx, grad, input, target, weight, reduction, ignore_index):
+    from .nn import softmax
+    coef, onehot = _nll_grad(grad, input, target, weight, reduction, ignore_index)
+    return (softmax(input, 1 if input.dim() > 1 else 0) - onehot) * coef, None, None
+
+
+__all__ = []
