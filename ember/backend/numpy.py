@@ -182,18 +182,37 @@ def conv_weight_grad(x, gy, wshape, g, groups):
 
 # -- pooling ---------------------------------------------------------------------------------
 def pool_hits(xp, out, g):
-    """For max pooling: (window slice, mask) per kernel element, the mask marking the outputs
-    whose maximum that element holds (the first one in scan order on ties, as torch)."""
+    """For max pooling: (kernel index, window slice, mask) per kernel element, the mask marking
+    the outputs whose maximum that element holds (the first one in scan order on ties, as
+    torch)."""
     taken = None
     for idx in np.ndindex(*g.K):
         sl = g.window(idx)
         hit = xp[sl] == out
         if taken is None:
-            taken = hit.copy()
+            taken = hit
         else:
             hit &= ~taken
-            taken |= hit
+            taken = taken | hit
         yield idx, sl, hit
+
+
+def disjoint_windows(g):
+    """True when no two windows overlap (stride >= dilated kernel in every dim)."""
+    return all(s >= d * (k - 1) + 1 for s, d, k in zip(g.s, g.d, g.K))
+
+
+def max_pool_backward(xp, out, gy, g):
+    """Each output's gradient routed to the first maximum of its window, on the padded grid.
+    Masks multiply (np.where / masked ufuncs with random masks are several times slower)."""
+    gp = np.zeros(xp.shape, gy.dtype)
+    disjoint = disjoint_windows(g)
+    for _, sl, hit in pool_hits(xp, out, g):
+        if disjoint:
+            np.multiply(gy, hit, out=gp[sl])
+        else:
+            gp[sl] += gy * hit
+    return gp
 
 
 def max_pool(xp, g):

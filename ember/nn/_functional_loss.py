@@ -3,12 +3,13 @@
 The fused ones are ops (ember/ops/loss.py); the others are compositions of ember ops, as in
 torch (so their grad_fn names match torch's too).
 """
+import math
 import warnings
 
 import numpy as np
 
 from .. import ops
-from ..autograd import no_grad
+from ..autograd import no_grad, is_grad_enabled
 from .._tensor import wrap
 from ..ops import loss as _loss, nn as _nn
 from . import _reduction as _Reduction
@@ -104,8 +105,13 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise ValueError(f"Using a target size ({target.shape}) that is different to the "
                          f"input size ({input.shape}) is deprecated. Please ensure they have the "
                          "same size.")
-    if weight is not None and weight.shape != input.shape:
-        weight = weight.expand(input.shape)
+    if weight is not None:
+        if weight.requires_grad and is_grad_enabled():
+            raise RuntimeError("The function 'binary_cross_entropy' is not differentiable with "
+                               "respect to argument 'weight'. This input cannot have "
+                               "requires_grad True.")
+        if weight.shape != input.shape:
+            weight = weight.expand(input.shape)
     return _loss.binary_cross_entropy(input, target, weight, reduction)
 
 
@@ -221,7 +227,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         raise ValueError("weight must be one-dimensional")
     x = input if input.dim() > 1 else input.unsqueeze(0)
     t = target.reshape(-1, 1)
-    picked = x.gather(1, t)
+    picked = x[ops.arange(x.shape[0]), target.reshape(-1)].unsqueeze(1)
     m = (x - picked + margin).clamp_min(0)
     if p == 2:
         m = m * m
@@ -244,7 +250,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     rows = np.nonzero(valid)
     is_target[rows[0], t[rows]] = True
     pair = valid[:, :, None] & ~is_target[:, None, :]                 # (n, j-slot, i)
-    xt = x.gather(1, wrap(np.where(valid, t, 0)))
+    xt = x[wrap(np.arange(x.shape[0])[:, None]), wrap(np.where(valid, t, 0))]
     hinge = (1 - (xt.unsqueeze(2) - x.unsqueeze(1))).clamp_min(0)
     loss = (hinge * wrap(pair)).sum((1, 2)) / c
     return _apply(loss if input.dim() > 1 else loss.squeeze(0), reduction)
@@ -265,8 +271,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        safe = ops.where(target > 0, target, 1.0)
-        loss = target * safe.log() - target * input
+        loss = _loss._xlogy(target, target) - target * input
     if reduction == "batchmean":
         return loss.sum() / input.shape[0] if input.dim() else loss.sum()
     return _apply(loss, reduction)
@@ -306,7 +311,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-06, reduction="mean
         var.clamp_(min=eps)
     loss = 0.5 * (var.log() + (input - target).pow(2) / var)
     if full:
-        loss = loss + 0.5 * np.log(2 * np.pi)
+        loss = loss + 0.5 * math.log(2 * math.pi)
     return _apply(loss, reduction)
 
 

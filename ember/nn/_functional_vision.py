@@ -10,6 +10,7 @@ import numpy as np
 from .._tensor import wrap
 from ..ops import nn as _nn
 from ..ops.conv import _im2col, _col2im
+from ..ops.pooling import _plane_gather
 
 __all__ = ["pad", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
            "pixel_shuffle", "pixel_unshuffle", "unfold", "fold", "affine_grid", "grid_sample"]
@@ -281,7 +282,7 @@ def affine_grid(theta, size, align_corners=None):
     align_corners = _align_warning(align_corners)
     if not theta.is_floating_point():
         raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
-    size = tuple(size)
+    size = tuple(int(v) for v in size)
     nd = len(size) - 2
     if nd not in (2, 3):
         raise NotImplementedError(f"affine_grid only supports 4D and 5D sizes, for 2D and 3D "
@@ -293,10 +294,10 @@ def affine_grid(theta, size, align_corners=None):
         raise ValueError(f"Expected non-zero, positive output size. Got {size}")
     dt = theta._data.dtype
     axes = [_base_coords(n, align_corners, dt) for n in reversed(size[2:])]   # x, y(, z)
-    mesh = np.meshgrid(*axes[::-1], indexing="ij")[::-1]
+    mesh = list(np.meshgrid(*axes[::-1], indexing="ij"))[::-1]
     base = np.stack(mesh + [np.ones_like(mesh[0])], -1).reshape(-1, nd + 1)
     grid = wrap(base).matmul(theta.transpose(1, 2))
-    return grid.view((size[0],) + size[2:] + (nd,))
+    return grid.view((size[0],) + tuple(size[2:]) + (nd,))
 
 
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
@@ -331,7 +332,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         xa, ya = xi._data.astype(np.int64), yi._data.astype(np.int64)
         inside = (xa >= 0) & (xa < w) & (ya >= 0) & (ya < h)
         idx = np.where(inside, ya * w + xa, 0).reshape(n, 1, ho * wo)
-        got = flat.gather(2, wrap(np.broadcast_to(idx, (n, c, ho * wo)).copy()))
+        got = _plane_gather(flat, np.broadcast_to(idx, (n, c, ho * wo)), 1)
         return got.view(n, c, ho, wo) * wrap(inside[:, None].astype(input._data.dtype))
 
     if mode == "nearest":

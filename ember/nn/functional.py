@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import ops
 from .. import random as _random
-from .._tensor import Tensor, wrap
+from .._tensor import wrap
 from ..ops import nn as _nn, pooling as _pool
 from ..ops.conv import convolution as _convolution
 from ..ops.pointwise import sigmoid, tanh          # noqa: F401  (F.sigmoid / F.tanh)
@@ -530,10 +530,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     _check_stat(weight, "weight", c)
     _check_stat(bias, "bias", c)
     stats = [None if s is None else s._data for s in (running_mean, running_var)]
-    out = _nn._batch_norm(input, weight, bias, *stats, training, momentum, eps)
-    if training:
-        _bump(running_mean, running_var)
-    return out
+    # the running stats are updated in place without a version bump, as in torch
+    return _nn._batch_norm(input, weight, bias, *stats, training, momentum, eps)
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,

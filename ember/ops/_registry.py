@@ -200,7 +200,11 @@ def _promote(spec, args, tensors):
         a = args[i]
         if isinstance(a, Tensor):
             (dims if a._data.ndim else zeros).append(a.dtype)
-        elif a is not None and not isinstance(a, (list, tuple, str)):
+        elif type(a) in (list, tuple):
+            for t in a:             # a list of tensors (cat, stack)
+                if isinstance(t, Tensor):
+                    (dims if t._data.ndim else zeros).append(t.dtype)
+        elif a is not None and not isinstance(a, str):
             scalars.append(_dtype._scalar_category(a))
     result = _dtype.result_type_of(dims, zeros, scalars)
     if spec.float_out and not (result.is_floating_point or result.is_complex):
@@ -253,6 +257,11 @@ def call(spec, args, kwargs):
     requires = _enabled[0] and spec.backward is not None and any(t.requires_grad for t in tensors)
     if type(result) is tuple:
         outs = tuple(wrap(r) for r in result)
+        if spec.view:
+            base = tensors[0]
+            for o in outs:
+                o._vc = base._vc
+                o._base = base._base if base._base is not None else base
         if requires:
             _record(spec, outs, args, kwargs, tensors, tpos, ctx)
         return outs

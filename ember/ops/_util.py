@@ -34,3 +34,18 @@ def not_implemented(kernel, np_dtype):
     """torch's error for a kernel that has no loop for this dtype:
     NotImplementedError('"abs_cpu" not implemented for 'Bool'')."""
     return NotImplementedError(f"\"{kernel}\" not implemented for '{type_name(np_dtype)}'")
+
+
+def expand_error(target, shape, requested=None):
+    """torch's error when a tensor of `shape` cannot be expanded to `target` (None if it can);
+    the dims are checked from the last one, as torch does; `requested` are the sizes asked
+    for (with -1), when they differ from target."""
+    lead = len(target) - len(shape)
+    for i in range(len(shape) - 1, -1, -1):
+        t = target[lead + i] if lead + i >= 0 else 1
+        if shape[i] != 1 and shape[i] != t:
+            return RuntimeError(f"The expanded size of the tensor ({t}) must match the existing "
+                                f"size ({shape[i]}) at non-singleton dimension {lead + i}.  "
+                                f"Target sizes: {list(requested or target)}.  Tensor sizes: "
+                                f"{list(shape)}")
+    return None

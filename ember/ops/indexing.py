@@ -2,11 +2,11 @@
 x[key] = v, gather/scatter, index_select/index_add, masked_fill/masked_select, nonzero."""
 import numpy as np
 
-from .. import _dtype
 from .._tensor import Tensor, wrap
 from ..autograd import grad_mode
-from ._registry import op, assign_
-from ._util import wrap_dim
+from ._registry import op, assign_, wrap_int
+from ._util import wrap_dim, expand_error, type_name
+from .shape import cat
 
 
 def _convert_key(key, tensor_ok=True):
@@ -19,6 +19,9 @@ def _convert_key(key, tensor_ok=True):
             a = k._data
             if a.dtype.kind not in "iub":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            if a.ndim == 0 and a.dtype.kind in "iu" and a.dtype != np.uint8:
+                out.append(int(a))          # a 0-dim integer tensor selects, as an int does
+                continue
             if a.dtype == np.uint8:
                 a = a.astype(bool)
             out.append(a)
@@ -49,18 +52,40 @@ def _numpy_index(a, key):
     try:
         return a[key]
     except IndexError as e:
-        raise IndexError(str(e).replace("axis", "dimension")) from None
+        raise IndexError(_index_message(a.shape, key, str(e))) from None
 
 
-@op(method=False, saves=False, view=True, node="SliceBackward0")
-def _slice(input, key):
-    return _numpy_index(input, key)
+def _index_message(shape, key, message):
+    """torch's text for a key that does not fit the shape (NumPy words it differently)."""
+    def consumed(ks):
+        return sum(k.ndim if isinstance(k, np.ndarray) and k.dtype == np.bool_ else 1
+                   for k in ks if k is not None and k is not Ellipsis)
+    if consumed(key) > len(shape):
+        return f"too many indices for tensor of dimension {len(shape)}"
+    cut = key.index(Ellipsis) if any(k is Ellipsis for k in key) else len(key)
+    for part, dim in ((key[:cut], 0), (key[cut + 1:], len(shape) - consumed(key[cut + 1:]))):
+        for k in part:
+            if isinstance(k, np.ndarray) and k.dtype == np.bool_:
+                for j, n in enumerate(k.shape):
+                    if n != shape[dim + j]:
+                        return (f"The shape of the mask {list(k.shape)} at index {j} does not "
+                                f"match the shape of the indexed tensor {list(shape)} at index "
+                                f"{dim + j}")
+            dim += consumed((k,))
+    return message.replace("axis", "dimension")
 
 
-@op(method=False, saves=False, view=True, node="SelectBackward0")
-def _select_key(input, key):
-    # the trailing Ellipsis keeps a full integer index a 0-dim view (NumPy gives a copy)
-    return _numpy_index(input, key + (Ellipsis,))
+def _basic_node(args):
+    """torch applies a basic key one entry at a time; the node is that of the last one."""
+    last = next((k for k in reversed(args[1]) if k is not Ellipsis), Ellipsis)
+    return "AliasBackward0" if last is Ellipsis else "UnsqueezeBackward0" if last is None \
+        else "SliceBackward0" if isinstance(last, slice) else "SelectBackward0"
+
+
+@op(method=False, saves=False, view=True, node=_basic_node)
+def _basic_index(input, key):
+    # a trailing Ellipsis keeps a full integer index a 0-dim view (NumPy gives a copy)
+    return _numpy_index(input, key if any(k is Ellipsis for k in key) else key + (Ellipsis,))
 
 
 @op(method=False, saves=False, node="IndexBackward0")
@@ -72,17 +97,37 @@ def _getitem_backward(ctx, grad, input, key):
     return _index_grad(grad, ctx._meta[0][0], key)
 
 
-for _f in (_slice, _select_key, _index):
+for _f in (_basic_index, _index):
     _f.backward(_getitem_backward)
+
+
+def _ints_first(key):
+    """torch applies the integer entries of a key before its tensor entries (NumPy counts
+    them as advanced indices, which moves the result's dims): (basic part, the rest), or None
+    when the key has no integer next to its tensors."""
+    if not any(isinstance(k, (int, np.integer)) for k in key):
+        return None
+    first, rest = [], []
+    for k in key:
+        if isinstance(k, (int, np.integer)):
+            first.append(k)
+        elif isinstance(k, np.ndarray):
+            first.extend([slice(None)] * (k.ndim if k.dtype == np.bool_ else 1))
+            rest.append(k)
+        else:
+            first.append(k)
+            rest.append(k if k is Ellipsis else slice(None))
+    return tuple(first), tuple(rest)
 
 
 def __getitem__(self, key):
     """torch indexing: basic keys give views, tensors/lists/masks give copies."""
     k, basic = _convert_key(key)
     if basic:
-        if all(isinstance(x, (int, np.integer)) for x in k):
-            return _select_key(self, k)
-        return _slice(self, k)
+        return _basic_index(self, k)
+    split = _ints_first(k)
+    if split is not None:
+        return _index(_basic_index(self, split[0]), split[1])
     return _index(self, k)
 
 
@@ -114,8 +159,20 @@ def select_backward(grad, shape, dim, index):
 @op(method=False, saves=False, promote=(0, 1), node="IndexPutBackward0")
 def _index_put(input, values, key):
     out = input.copy()
-    out[key] = values
+    try:
+        out[key] = values
+    except ValueError:
+        raise _setitem_error(out, key, False, values) from None
     return out
+
+
+def _setitem_error(a, key, basic, value):
+    """torch's error for a value that does not broadcast to a[key]."""
+    target, vshape = a[key].shape, np.shape(value)
+    if basic:
+        return expand_error(target, vshape)
+    return RuntimeError(f"shape mismatch: value tensor of shape {list(vshape)} cannot be "
+                        f"broadcast to indexing result of shape {list(target)}")
 
 
 @_index_put.backward
@@ -134,15 +191,23 @@ def _(ctx, grad, input, values, key):
 def __setitem__(self, key, value):
     """x[key] = value: in place; with autograd, the graph sees an index_put."""
     k, basic = _convert_key(key)
+    split = None if basic else _ints_first(k)
+    if split is not None:
+        return __setitem__(self[split[0]], split[1], value)
     if not isinstance(value, Tensor) and isinstance(value, (list, tuple, np.ndarray)):
         value = wrap(np.asarray(value, dtype=self._data.dtype))
+    elif type(value) is int and self._data.dtype.kind in "iu":
+        value = wrap_int(value, self._data.dtype)
     if grad_mode._enabled[0] and (self.requires_grad or
                                   isinstance(value, Tensor) and value.requires_grad):
         if self.grad_fn is None and self.requires_grad:
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                                "in-place operation.")
         if basic:               # as torch: a copy into the view (the base gets CopySlices)
-            self[key].copy_(value)
+            view = self[key]
+            if isinstance(value, Tensor) and expand_error(view.shape, value.shape):
+                raise expand_error(view.shape, value.shape)
+            view.copy_(value)
             return
         v = value.to(self.dtype) if isinstance(value, Tensor) else value
         assign_(self, _index_put(self, v, k))
@@ -151,9 +216,9 @@ def __setitem__(self, key, value):
     try:
         self._data[k] = v
     except IndexError as e:
-        raise IndexError(str(e).replace("axis", "dimension")) from None
-    except ValueError as e:
-        raise RuntimeError(str(e)) from None
+        raise IndexError(_index_message(self._data.shape, k, str(e))) from None
+    except ValueError:
+        raise _setitem_error(self._data, k, basic, v) from None
     self._vc.value += 1
 
 
@@ -162,8 +227,8 @@ Tensor.__setitem__ = __setitem__
 
 # -- gather / scatter ------------------------------------------------------------------------
 def _check_index(index, name):
-    if index.dtype != np.int64:
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+    if index.dtype not in (np.int64, np.int32):
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
 
 
 def _grid(index, dim):
@@ -186,14 +251,37 @@ def gather(input, dim, index, sparse_grad=False):
 @gather.backward
 def _(ctx, grad, input, dim, index, sparse_grad=False):
     from .creation import zeros_like
-    return zeros_like(input).scatter_add(dim, index, grad)
+    return zeros_like(input).scatter_add(dim, index, grad), None, None
 
 
-@op(promote=(0, 3), inplace=True, node="ScatterBackward0")
+def _scatter_node(args):
+    """ScatterBackward0 for a tensor src, 1 for a number; with reduce=, no derivative."""
+    if len(args) > 5 and args[5] is not None:
+        return "NotImplemented"
+    return "ScatterBackward0" if len(args) > 3 and isinstance(args[3], Tensor) else \
+        "ScatterBackward1"
+
+
+def _check_src(input, src, name):
+    if isinstance(src, np.ndarray) and src.dtype != input.dtype:
+        raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
+
+
+def _src_grad(grad, index, dim, src_shape):
+    """The gradient of scatter's src: grad gathered at index, zeros where src was unused."""
+    g = grad.gather(dim, index)
+    if g.shape == src_shape:
+        return g
+    return _index_grad(g, src_shape, tuple(slice(0, n) for n in g.shape))
+
+
+@op(inplace=True, node=_scatter_node)
 def scatter(input, dim, index, src=None, value=None, reduce=None):
-    """A copy of input with src (or a scalar value) written at index along dim."""
+    """A copy of input with src (or a scalar value, cast to input's dtype) written at index
+    along dim."""
     if src is None:
         src = value
+    _check_src(input, src, "scatter")
     _check_index(index, "scatter")
     d = wrap_dim(dim, input.ndim)
     out = input.copy()
@@ -213,15 +301,18 @@ def scatter(input, dim, index, src=None, value=None, reduce=None):
 
 @scatter.backward
 def _(ctx, grad, input, dim, index, src=None, value=None, reduce=None):
+    if reduce is not None:
+        raise RuntimeError("derivative for aten::scatter is not implemented")
     need = ctx.needs_input_grad
     gi = grad.scatter(dim, index, 0.0) if need[0] else None
-    gs = grad.gather(dim, index) if len(need) > 3 and need[3] else None
+    gs = _src_grad(grad, index, dim, src.shape) if len(need) > 3 and need[3] else None
     return gi, None, None, gs
 
 
-@op(promote=(0, 3), inplace=True, saves=False, node="ScatterAddBackward0")
+@op(inplace=True, node="ScatterAddBackward0")
 def scatter_add(input, dim, index, src):
     """A copy of input with src added at index along dim (duplicates accumulate)."""
+    _check_src(input, src, "scatter")
     _check_index(index, "scatter_add")
     d = wrap_dim(dim, input.ndim)
     out = input.copy()
@@ -231,7 +322,7 @@ def scatter_add(input, dim, index, src):
 
 @scatter_add.backward
 def _(ctx, grad, input, dim, index, src):
-    return grad, None, None, grad.gather(dim, index)
+    return grad, None, None, _src_grad(grad, index, dim, src.shape)
 
 
 @op(node="IndexSelectBackward0")
@@ -239,8 +330,8 @@ def index_select(input, dim, index):
     """Rows (along dim) picked by a 1-D index."""
     if index.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
-    if index.dtype.kind not in "iu":
-        raise IndexError("index_select(): Expected dtype int32/int64 for index")
+    if index.dtype not in (np.int64, np.int32):
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     return np.take(input, index, axis=wrap_dim(dim, input.ndim)) if input.ndim else input.copy()
 
 
@@ -266,29 +357,41 @@ def _(ctx, grad, input, dim, index, source, alpha=1):
     return grad, None, None, gs if alpha == 1 else gs * alpha
 
 
-@op(promote=(0,), inplace=True, saves=False, node="IndexFillBackward0")
+@op(promote=(0,), inplace=True, saves=False,
+    node=lambda args: "IndexFillBackward1" if isinstance(args[3], Tensor) else
+    "IndexFillBackward0")
 def index_fill(input, dim, index, value):
     out = input.copy()
     key = [slice(None)] * input.ndim
     key[wrap_dim(dim, input.ndim)] = index
-    out[tuple(key)] = value
+    out[tuple(key)] = wrap_int(value, out.dtype) if type(value) is int and \
+        out.dtype.kind in "iu" else value
     return out
 
 
 @index_fill.backward
 def _(ctx, grad, input, dim, index, value):
-    return grad.index_fill(dim, index, 0.0)
+    need = ctx.needs_input_grad
+    gv = grad.index_select(dim, index).sum() if need[3] else None
+    return grad.index_fill(dim, index, 0.0), None, None, gv
 
 
-@op(inplace=True, node="MaskedFillBackward0")
+@op(inplace=True, node=lambda args: "MaskedFillBackward1" if isinstance(args[2], Tensor) else
+    "MaskedFillBackward0")
 def masked_fill(input, mask, value):
     """input with value where mask is True (value: a number or a 0-dim tensor)."""
     if mask.dtype != np.bool_:
         raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
-                           + str(_dtype._BY_NP[mask.dtype]).replace("torch.", ""))
+                           + _C_NAMES.get(mask.dtype.name, type_name(mask.dtype).lower()))
     if isinstance(value, np.ndarray) and value.ndim:
         raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
                            f"tensor with {value.ndim} dimension(s).")
+    if input.dtype.kind in "iu" and isinstance(value, (int, float)):
+        info = np.iinfo(input.dtype)
+        if not info.min <= value <= info.max:
+            ctype = {"int32": "int", "int16": "short"}.get(input.dtype.name,
+                                                           input.dtype.name + "_t")
+            raise RuntimeError(f"value cannot be converted to type {ctype} without overflow")
     v = np.asarray(value).astype(input.dtype) if input.dtype != np.bool_ or \
         isinstance(value, (bool, np.ndarray)) else np.asarray(bool(value))
     return np.where(mask, v, input)
@@ -305,6 +408,9 @@ def where_sum(mask, grad):
     return (grad * mask).sum()
 
 
+_C_NAMES = {"uint8": "unsigned char", "int8": "signed char"}     # torch prints C type names
+
+
 @op(node="MaskedSelectBackward0")
 def masked_select(input, mask):
     """1-D tensor of the elements where mask (broadcast) is True."""
@@ -317,19 +423,35 @@ def masked_select(input, mask):
 @masked_select.backward
 def _(ctx, grad, input, mask):
     shape = np.broadcast_shapes(input.shape, mask.shape)
-    return _index_grad(grad, shape, (np.broadcast_to(mask._data, shape),))
+    return _index_grad(grad, shape, (np.broadcast_to(mask._data, shape),)), None
 
 
-@op(promote=(0, 2), inplace=True, saves=False, node="MaskedScatterBackward0")
+@op(promote=(0, 2), inplace=True, node="MaskedScatterBackward0")
 def masked_scatter(input, mask, source):
+    """input with the elements where mask is True taken in order from source."""
     out = input.copy()
     m = np.broadcast_to(mask, input.shape)
     out[m] = source.reshape(-1)[:int(m.sum())]
     return out
 
 
-def nonzero(input, *, as_tuple=False):
+@masked_scatter.backward
+def _(ctx, grad, input, mask, source):
+    need = ctx.needs_input_grad
+    gs = None
+    if need[2]:
+        taken = grad.masked_select(mask)
+        n = source.numel()
+        from .creation import zeros
+        gs = cat([taken, zeros(n - taken.numel(), dtype=grad.dtype)]).reshape(source.shape)
+    return grad.masked_fill(mask, 0.0), None, gs
+
+
+def nonzero(input, *, out=None, as_tuple=False):
     """Indices of the non-zero elements: an (n, ndim) int64 tensor, or a tuple of 1-D ones."""
+    if out is not None:
+        from ._registry import write_out
+        return write_out(out, nonzero(input), "nonzero")
     a = input._data
     idx = np.nonzero(a) if a.ndim else np.nonzero(a.reshape(1))
     if as_tuple:
@@ -353,10 +475,10 @@ def take(input, index):
 @take.backward
 def _(ctx, grad, input, index):
     return _index_grad(grad.reshape(-1), (input.numel(),), (index._data.reshape(-1),)
-                       ).reshape(input.shape)
+                       ).reshape(input.shape), None
 
 
-@op(node="TakeAlongDimBackward0")
+@op(node="GatherBackward0")
 def take_along_dim(input, indices, dim=None):
     if dim is None:
         return np.take(input.reshape(-1), indices.reshape(-1))
@@ -368,9 +490,9 @@ def _(ctx, grad, input, indices, dim=None):
     from .creation import zeros_like
     if dim is None:
         return _index_grad(grad, (input.numel(),), (indices._data.reshape(-1),)).reshape(
-            input.shape)
+            input.shape), None
     full = indices.expand(grad.shape) if indices.shape != grad.shape else indices
-    return zeros_like(input).scatter_add(dim, full, grad)
+    return zeros_like(input).scatter_add(dim, full, grad), None
 
 
 __all__ = ["gather", "scatter", "scatter_add", "index_select", "index_add", "index_fill",

@@ -9,7 +9,7 @@ import numpy as np
 
 from .._tensor import wrap
 from ._registry import op
-from .pointwise import where, sigmoid
+from .pointwise import sigmoid
 
 
 def _reduce(loss, reduction):
@@ -94,6 +94,22 @@ def _(ctx, grad, input, target, reduction="mean"):
     return g, None
 
 
+@op(promote=(0, 1), float_out=True, method=False, node="XlogyBackward0")
+def _xlogy(input, other):
+    """input * log(other), 0 where input is 0 (torch.xlogy; kl_div's target * log(target))."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = input * np.log(other)
+    return np.where((input == 0) & ~np.isnan(other), np.zeros((), out.dtype), out)
+
+
+@_xlogy.backward
+def _(ctx, grad, input, other):
+    need = ctx.needs_input_grad
+    gi = grad * _xlogy(input != 0, other) if need[0] else None
+    go = grad * input / other if need[1] else None
+    return gi, go
+
+
 # -- binary cross entropy --------------------------------------------------------------------
 def _clamped_logs(x):
     with np.errstate(divide="ignore"):
@@ -120,8 +136,7 @@ def _(ctx, grad, input, target, weight=None, reduction="mean"):
     gi = g * (input - target) / ((1 - input) * input).clamp(min=1e-12)
     gt = None
     if ctx.needs_input_grad[1]:
-        lx, l1x = (wrap(a) for a in _clamped_logs(input._data))
-        gt = g * (l1x - lx)
+        gt = g * ((1 - input).log().clamp(min=-100) - input.log().clamp(min=-100))
     return gi, gt, None
 
 
@@ -171,13 +186,14 @@ def _targets(input, target, weight, ignore_index):
     if bad.any():
         raise IndexError(f"Target {int(target[bad].flat[0])} is out of bounds.")
     w = weight[t] if weight is not None else np.ones(t.shape, input.dtype)
-    return t, np.where(valid, w, 0).astype(input.dtype, copy=False)
+    return t, np.where(valid, w, 0).astype(input.dtype, copy=False), valid
 
 
 def _nll_reduce(picked, w, reduction):
     loss = -picked * w
     if reduction == "mean":
-        return np.asarray(loss.sum() / w.sum(), loss.dtype)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.asarray(loss.sum() / w.sum(), loss.dtype)
     return _reduce(loss, reduction)
 
 
@@ -191,10 +207,11 @@ def _pick(a, t):
 def _nll_grad(grad, input, target, weight, reduction, ignore_index):
     """The coefficient of each sample's gradient (grad * weight / total weight) and the one-hot
     of its class, for nll_loss and cross_entropy."""
-    t, w = _targets(input._data, target._data, None if weight is None else weight._data,
-                    ignore_index)
-    if reduction == "mean":
-        w = w / w.sum()
+    t, w, valid = _targets(input._data, target._data,
+                           None if weight is None else weight._data, ignore_index)
+    if reduction == "mean":         # ignored samples get 0 even when every sample is ignored
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w = np.where(valid, w / w.sum(), np.zeros((), w.dtype))
     coef = grad * wrap(w)
     onehot = np.zeros(input.shape, input._data.dtype)
     if input.dim() == 1:
@@ -208,7 +225,7 @@ def _nll_grad(grad, input, target, weight, reduction, ignore_index):
 @op(method=False, node=_nll_node)
 def _nll_loss(input, target, weight, reduction, ignore_index):
     """-input[n, target[n]] * weight[target[n]], ignored targets left out of the mean."""
-    t, w = _targets(input, target, weight, ignore_index)
+    t, w, _ = _targets(input, target, weight, ignore_index)
     return _nll_reduce(_pick(input, t), w, reduction)
 
 
@@ -222,7 +239,7 @@ def _(ctx, grad, input, target, weight, reduction, ignore_index):
 def _cross_entropy(input, target, weight, reduction, ignore_index):
     """nll_loss(log_softmax(input, 1), target) in one pass over the logits."""
     logp = log_softmax_array(input, 1 if input.ndim > 1 else 0)
-    t, w = _targets(input, target, weight, ignore_index)
+    t, w, _ = _targets(input, target, weight, ignore_index)
     return _nll_reduce(_pick(logp, t), w, reduction)
 
 

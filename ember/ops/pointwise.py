@@ -31,7 +31,7 @@ def _times(alpha, x, other):
                            "point number.")
     if isinstance(x, np.ndarray):
         return wrap_int(int(alpha), dt) * x
-    return wrap_int(int(alpha) * x, dt)
+    return wrap_int(int(alpha) * int(x), dt)
 
 
 def _no_bool(kernel, *arrays):
@@ -337,19 +337,6 @@ def _(ctx, grad, input):
 
 
 absolute = abs
-
-
-@op(inplace=True, save_output=True)
-def relu(input):
-    """max(input, 0) in input's dtype; torch refuses bool tensors."""
-    if input.dtype == np.bool_:
-        raise RuntimeError("Boolean inputs not supported for relu")
-    return np.maximum(input, 0, dtype=input.dtype)
-
-
-@relu.backward
-def _(ctx, grad, input):
-    return where(ctx.out <= 0, 0.0, grad)
 
 
 def _sign(x):

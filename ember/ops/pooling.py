@@ -38,6 +38,13 @@ def pool_geometry(shape, kernel, stride, padding, dilation, ceil_mode):
         if p > (d * (k - 1) + 1) // 2:
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
                                f"pad={p}, kernel_size={k} and dilation={d}")
+    if any(2 * p > k for p, k in zip(padding, kernel)):
+        names = "THW"[-nd:]
+        raise RuntimeError("pad should be smaller than or equal to half of kernel size, but got "
+                           + ", ".join(f"pad{n} = {p}" for n, p in zip(names[::-1],
+                                                                        padding[::-1])) + ", "
+                           + ", ".join(f"k{n} = {k}" for n, k in zip(names[::-1],
+                                                                      kernel[::-1])))
     spatial = tuple(shape[-nd:])
     out = tuple(_pool_size(*a, ceil_mode) for a in zip(spatial, kernel, stride, padding,
                                                         dilation))
@@ -92,9 +99,9 @@ def _max_pool(ctx, input, kernel_size, stride, padding, dilation, ceil_mode, ret
     base = 0
     for o, s, lo, p in zip(g.O, g.s, g.lo, pitch):
         base = np.add.outer(base, (np.arange(o) * s - lo) * p)
-    idx = np.empty(ctx.out.shape, np.int64)
+    idx = np.broadcast_to(base, ctx.out.shape).copy()
     for k, _, hit in kernels.pool_hits(xp, ctx.out, g):
-        np.copyto(idx, base + sum(i * d * p for i, d, p in zip(k, g.d, pitch)), where=hit)
+        idx += hit * sum(i * d * p for i, d, p in zip(k, g.d, pitch))
     return out, idx.reshape(out.shape)
 
 
@@ -112,17 +119,14 @@ def _max_pool_backward(grad, input, out, kernel_size, stride, padding, dilation,
     nd = len(kernel_size)
     g = pool_geometry(input.shape, kernel_size, stride, padding, dilation, ceil_mode)
     xp = _max_padded(input, g, nd)
-    gy = _batched(grad, nd)
-    gp = np.zeros(xp.shape, grad.dtype)
-    for _, sl, hit in kernels.pool_hits(xp, out, g):
-        view = gp[sl]
-        np.add(view, gy, out=view, where=hit)
+    gp = kernels.max_pool_backward(xp, out, _batched(grad, nd), g)
     return gp[g.crop_in].reshape(input.shape)
 
 
 @_max_pool_backward.backward
 def _(ctx, gg, grad, input, out, kernel_size, stride, padding, dilation, ceil_mode):
-    return _max_pool_select(gg, input, out, kernel_size, stride, padding, dilation, ceil_mode)
+    return _max_pool_select(gg, input, out, kernel_size, stride, padding, dilation,
+                            ceil_mode), None
 
 
 @op(method=False, node="MaxPoolBackwardBackward0")
@@ -134,14 +138,14 @@ def _max_pool_select(gg, input, out, kernel_size, stride, padding, dilation, cei
     ggp = kernels.padded(_batched(gg, nd), g.lo, g.hi)[1]
     res = np.zeros(out.shape, gg.dtype)
     for _, sl, hit in kernels.pool_hits(xp, out, g):
-        np.copyto(res, ggp[sl], where=hit)
+        res += ggp[sl] * hit
     return res if input.ndim == nd + 2 else res[0]
 
 
 @_max_pool_select.backward
 def _(ctx, grad, gg, input, out, kernel_size, stride, padding, dilation, ceil_mode):
     return _max_pool_backward(grad, input, out, kernel_size, stride, padding, dilation,
-                              ceil_mode)
+                              ceil_mode), None
 
 
 # -- average pooling -------------------------------------------------------------------------
@@ -308,7 +312,7 @@ def _index_pool_backward(grad, indices, shape, nd):
 
 @_index_pool_backward.backward
 def _(ctx, gg, grad, indices, shape, nd):
-    return _plane_gather(gg, indices, nd)
+    return _plane_gather(gg, indices, nd), None
 
 
 @op(saves=False, method=False, node="MaxUnpoolBackwardBackward0")
@@ -320,7 +324,7 @@ def _plane_gather(input, indices, nd):
 
 @_plane_gather.backward
 def _(ctx, grad, input, indices, nd):
-    return _index_pool_backward(grad, indices, ctx._meta[0][0], nd)
+    return _index_pool_backward(grad, indices, ctx._meta[0][0], nd), None
 
 
 def _unpool_node(args):

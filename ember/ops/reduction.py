@@ -314,8 +314,7 @@ def _count(shape, dims):
 def _var_grad(grad, input, dim, correction, keepdim):
     dims = dims_of(dim, input.dim())
     g = _expand_back(grad, input.shape, dims, keepdim)
-    dof = _count(input.shape, dims) - correction
-    return g * 2 * (input - input.mean(dims, True)) / (dof if dof > 0 else 0)
+    return g * 2 * (input - input.mean(dims, True)) / (_count(input.shape, dims) - correction)
 
 
 def _std_grad(grad, out, input, dim, correction, keepdim):
@@ -395,9 +394,7 @@ def _vector_norm(input, ord=2, dim=None, keepdim=False):
     axis = None if dim is None else dims_of(dim, input.ndim)
     a = np.abs(input)
     if ord == float("inf") or ord == float("-inf"):
-        if a.size == 0:
-            raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty "
-                               "tensor because the operation does not have an identity")
+        _check_norm_identity(a, axis, ord)
         return (np.max if ord > 0 else np.min)(a, axis=axis, keepdims=keepdim)
     if ord == 0:
         return np.sum(a != 0, axis=axis, keepdims=keepdim, dtype=a.dtype)
@@ -407,6 +404,18 @@ def _vector_norm(input, ord=2, dim=None, keepdim=False):
         return np.sqrt(np.sum(a * a, axis=axis, keepdims=keepdim))
     with np.errstate(divide="ignore"):
         return np.power(np.sum(np.power(a, ord), axis=axis, keepdims=keepdim), 1.0 / ord)
+
+
+def _check_norm_identity(a, axis, ord):
+    """The inf norms have no value over no elements (torch's messages)."""
+    if axis is None and a.size == 0:
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty "
+                           "tensor because the operation does not have an identity")
+    for d in axis or ():
+        if a.shape[d] == 0:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on the "
+                               f"dimension {d}because this dimension is empty and the "
+                               "operation does not have an identity")
 
 
 @_vector_norm.backward
@@ -508,7 +517,7 @@ def _scan_inplace(fn):
     inplace = make_inplace(fn, fn.__name__)
 
     def method(self, dim, *, dtype=None):
-        if self.dtype is _dtype.bool and self.dim():
+        if self.dtype is _dtype.bool and self.dim() and self.numel():
             raise not_implemented(f"{fn.__name__}_out_cpu", self._data.dtype)
         return inplace(self, dim, dtype=self.dtype if dtype is None else dtype)
     method.__name__ = fn.__name__ + "_"

@@ -6,7 +6,7 @@ import numpy as np
 from .._size import Size
 from .._tensor import Tensor, wrap
 from ._registry import op, check_inplace
-from ._util import wrap_dim, dims_of
+from ._util import wrap_dim, dims_of, expand_error
 
 
 def _sizes(size):
@@ -50,9 +50,15 @@ def _view(input, shape):
                            ".reshape(...) instead.") from None
 
 
-@_view.backward
-def _(ctx, grad, input, shape):
+def _reshape_back(ctx, grad, input, shape):
     return grad.reshape(ctx._meta[0][0])
+
+
+_view.backward(_reshape_back)
+# reshape's view of a non-contiguous tensor: torch records it as _reshape_alias
+_reshape_alias = op(_view.spec.forward, name="_reshape_alias", method=False, saves=False,
+                    view=True, node="ReshapeAliasBackward0")
+_reshape_alias.backward(_reshape_back)
 
 
 def view(self, *shape):
@@ -71,16 +77,14 @@ def _reshape_copy(input, shape):
     return np.reshape(input, infer_size(shape, input.size))
 
 
-@_reshape_copy.backward
-def _(ctx, grad, input, shape):
-    return grad.reshape(ctx._meta[0][0])
+_reshape_copy.backward(_reshape_back)
 
 
 def reshape(input, *shape):
     """A view when the strides allow, else a copy (as torch.reshape)."""
     shape = _sizes(shape)
     try:
-        return _view(input, shape)
+        return (_view if input._data.flags.c_contiguous else _reshape_alias)(input, shape)
     except RuntimeError:
         infer_size(shape, input._data.size)
         return _reshape_copy(input, shape)
@@ -125,7 +129,7 @@ Tensor.flatten, Tensor.unflatten = flatten, unflatten
 
 
 def ravel(input):
-    return reshape(input, -1)
+    return contiguous(input).view(-1)
 
 
 Tensor.ravel = ravel
@@ -141,7 +145,7 @@ def _squeeze_node(args):
 @op(saves=False, view=True, node=_squeeze_node, method=False)
 def _squeeze(input, dims):
     """dims: None (every size-1 dim), one dim, or a tuple of dims; others are kept."""
-    if dims is None:
+    if dims is None or input.ndim == 0:
         return np.squeeze(input)
     axes = (dims,) if isinstance(dims, int) else dims
     return np.squeeze(input, axis=tuple(d for d in axes if input.shape[d] == 1))
@@ -156,9 +160,9 @@ def squeeze(input, dim=None):
     """Remove size-1 dims (all, one, or a tuple of them)."""
     if dim is None:
         return _squeeze(input, None)
-    dims = dims_of(dim, input.dim())
-    one = isinstance(dim, (int, np.integer)) and len(dims) == 1
-    return _squeeze(input, dims[0] if one else dims)
+    if isinstance(dim, (int, np.integer)):
+        return _squeeze(input, wrap_dim(int(dim), input.dim()))
+    return _squeeze(input, dims_of(dim, input.dim()))
 
 
 def _view_inplace(self, view):
@@ -201,7 +205,7 @@ Tensor.squeeze_, Tensor.unsqueeze_ = _squeeze_, _unsqueeze_
 
 @op(saves=False, view=True, method=False, node="TransposeBackward0")
 def _transpose(input, dim0, dim1):
-    return np.swapaxes(input, dim0, dim1)
+    return np.swapaxes(input, dim0, dim1) if input.ndim else input.view()
 
 
 @_transpose.backward
@@ -244,6 +248,7 @@ def _t_(self):
 
 Tensor.transpose, Tensor.swapaxes, Tensor.swapdims, Tensor.t = transpose, transpose, transpose, t
 Tensor.transpose_, Tensor.t_ = _transpose_, _t_
+Tensor.swapaxes_ = Tensor.swapdims_ = _transpose_
 Tensor.T = property(lambda self: permute(self, tuple(range(self.dim() - 1, -1, -1))))
 Tensor.mT = property(lambda self: transpose(self, -2, -1))
 Tensor.H = Tensor.mH = property(lambda self: transpose(self, -2, -1).conj())
@@ -306,23 +311,19 @@ def expand(input, *sizes):
     shape = input.shape
     n = len(sizes)
     if n < len(shape):
-        raise RuntimeError(f"expand(torch.FloatTensor{{{list(shape)}}}, size={list(sizes)}): the "
-                           "number of sizes provided ({n}) must be greater or equal to the number "
-                           f"of dimensions in the tensor ({len(shape)})")
-    full = (1,) * (n - len(shape)) + tuple(shape)
-    target = []
-    for i, (s, old) in enumerate(zip(sizes, full)):
-        if s == -1:
-            if i < n - len(shape):
-                raise RuntimeError("The expanded size of the tensor (-1) isn't allowed in a "
-                                   "leading, non-existing dimension 0")
-            s = old
-        elif old != 1 and s != old:
-            raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing "
-                               f"size ({old}) at non-singleton dimension {i}.  Target sizes: "
-                               f"{list(sizes)}.  Tensor sizes: {list(shape)}")
-        target.append(s)
-    return _expand(input, tuple(target))
+        raise RuntimeError(f"expand({input.type()}{{{list(shape)}}}, size={list(sizes)}): the "
+                           f"number of sizes provided ({n}) must be greater or equal to the "
+                           f"number of dimensions in the tensor ({len(shape)})")
+    lead = n - len(shape)
+    if any(s == -1 for s in sizes[:lead]):
+        raise RuntimeError("The expanded size of the tensor (-1) isn't allowed in a leading, "
+                           f"non-existing dimension {sizes.index(-1)}")
+    target = tuple(old if s == -1 and i >= lead else s
+                   for i, (s, old) in enumerate(zip(sizes, (1,) * lead + tuple(shape))))
+    err = expand_error(target, shape, sizes)
+    if err is not None:
+        raise err
+    return _expand(input, target)
 
 
 def expand_as(input, other):
@@ -405,9 +406,13 @@ def contiguous(input, memory_format=None):
 Tensor.contiguous = contiguous
 
 
-@op(saves=False, node="CatBackward0")
+@op(promote=(0,), saves=False, node="CatBackward0")
 def cat(tensors, dim=0):
     """Concatenate along dim (1-D empty tensors are skipped, as in torch)."""
+    for i, a in enumerate(tensors):
+        if a.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be "
+                               "concatenated")
     arrays = [a for a in tensors if not (a.ndim == 1 and a.shape[0] == 0)] or list(tensors)
     if not arrays:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
@@ -422,8 +427,7 @@ def cat(tensors, dim=0):
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. "
                                    f"Expected size {ref.shape[k]} but got size {a.shape[k]} for "
                                    f"tensor number {i} in the list.")
-    dt = np.result_type(*arrays)
-    return np.concatenate(arrays, axis=d, dtype=dt)
+    return np.concatenate(arrays, axis=d)
 
 
 @cat.backward
@@ -445,7 +449,7 @@ def _(ctx, grad, tensors, dim=0):
 concat = concatenate = cat
 
 
-@op(saves=False, node="StackBackward0")
+@op(promote=(0,), saves=False, node="StackBackward0")
 def stack(tensors, dim=0):
     """Stack equal-shaped tensors along a new dim (torch's error names the first mismatch)."""
     if not tensors:
@@ -456,7 +460,7 @@ def stack(tensors, dim=0):
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(ref)} at"
                                f" entry 0 and {list(a.shape)} at entry {i}")
     d = wrap_dim(dim, len(ref) + 1)
-    return np.stack(tensors, axis=d, dtype=np.result_type(*tensors))
+    return np.stack(tensors, axis=d)
 
 
 @stack.backward
@@ -465,12 +469,12 @@ def _(ctx, grad, tensors, dim=0):
     return list(grad.unbind(d)), None
 
 
-def hstack(tensors):
-    return cat(tensors, 0 if tensors[0].dim() == 1 else 1)
+def hstack(tensors, *, out=None):
+    return cat(tensors, 0 if tensors[0].dim() == 1 else 1, out=out)
 
 
-def vstack(tensors):
-    return cat([t.reshape(1, -1) if t.dim() < 2 else t for t in tensors], 0)
+def vstack(tensors, *, out=None):
+    return cat([atleast_2d(t) for t in tensors], 0, out=out)
 
 
 @op(saves=False, view=True, method=False, node="SliceBackward0")
@@ -507,10 +511,13 @@ def narrow(input, dim, start, length):
 Tensor.narrow = narrow
 
 
-def split(tensor, split_size_or_sections, dim=0):
-    """Pieces of split_size (the last may be smaller) or of the listed sizes."""
-    d = wrap_dim(dim, tensor.dim())
-    size = tensor.shape[d]
+@op(saves=False, view=True, method=False, name="split",
+    node=lambda args: "SplitBackward0" if isinstance(args[1], int) else
+    "SplitWithSizesBackward0")
+def _split(input, split_size_or_sections, dim):
+    """Views of consecutive pieces along dim: of split_size each (the last may be smaller) or
+    of the listed sizes."""
+    size = input.shape[dim]
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
         if step <= 0 and size:
@@ -521,13 +528,30 @@ def split(tensor, split_size_or_sections, dim=0):
         sizes = list(split_size_or_sections)
         if sum(sizes) != size:
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} "
-                               f"(input tensor's size at dimension {d}), but got split_sizes="
+                               f"(input tensor's size at dimension {dim}), but got split_sizes="
                                f"{sizes}")
-    out, start = [], 0
-    for n in sizes:
-        out.append(narrow(tensor, d, start, n))
-        start += n
-    return tuple(out)
+    bounds = np.cumsum([0] + sizes)
+    key = [slice(None)] * input.ndim
+    pieces = []
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        key[dim] = slice(a, b)
+        pieces.append(input[tuple(key)])
+    return tuple(pieces)
+
+
+def _pieces(grad):
+    """The grads of a multi-output op's outputs (one output gives a lone tensor)."""
+    return grad if type(grad) is tuple else (grad,)
+
+
+@_split.backward
+def _(ctx, grad, input, split_size_or_sections, dim):
+    return cat(_pieces(grad), dim)
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    """Pieces of split_size (the last may be smaller) or of the listed sizes (views)."""
+    return _split(tensor, split_size_or_sections, wrap_dim(dim, tensor.dim()))
 
 
 def chunk(input, chunks, dim=0):
@@ -535,8 +559,9 @@ def chunk(input, chunks, dim=0):
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     size = input.shape[wrap_dim(dim, input.dim())]
-    step = max(1, -(-size // chunks))
-    return split(input, step, dim)
+    if size == 0:
+        return split(input, [0] * chunks, dim)
+    return split(input, -(-size // chunks), dim)
 
 
 def tensor_split(input, indices_or_sections, dim=0):
@@ -549,7 +574,8 @@ def tensor_split(input, indices_or_sections, dim=0):
     else:
         bounds = [0] + [min(int(i), size) for i in indices_or_sections] + [size]
         sizes = [max(0, b - a) for a, b in zip(bounds, bounds[1:])]
-    return split(input, sizes, d)
+    starts = np.cumsum([0] + sizes[:-1])
+    return tuple(narrow(input, d, int(a), n) for a, n in zip(starts, sizes))
 
 
 @op(saves=False, view=True, method=False, node="SelectBackward0")
@@ -574,10 +600,19 @@ def select(input, dim, index):
     return _select(input, d, index % size)
 
 
+@op(saves=False, view=True, method=False, name="unbind", node="UnbindBackward0")
+def _unbind(input, dim):
+    return tuple(np.moveaxis(input, dim, 0))
+
+
+@_unbind.backward
+def _(ctx, grad, input, dim):
+    return stack(_pieces(grad), dim)
+
+
 def unbind(input, dim=0):
     """All slices along dim, as a tuple of views."""
-    d = wrap_dim(dim, input.dim())
-    return tuple(_select(input, d, i) for i in range(input.shape[d]))
+    return _unbind(input, wrap_dim(dim, input.dim()))
 
 
 Tensor.split, Tensor.chunk, Tensor.tensor_split = split, chunk, tensor_split
@@ -662,17 +697,22 @@ def _(ctx, grad, input, src, offset=0, dim1=0, dim2=1):
             grad.diagonal(offset, dim1, dim2))
 
 
+@op(saves=False, node=lambda args: "DiagEmbedBackward0" if args[0].dim() == 1 else
+    "DiagonalBackward0_copy")
 def diag(input, diagonal=0):
-    """1-D -> diagonal matrix; 2-D -> its diagonal."""
-    if input.dim() == 1:
-        n = input.shape[0] + builtins_abs(diagonal)
-        from .creation import zeros
-        return zeros(n, n, dtype=input.dtype).diagonal_scatter(input, diagonal)
-    return input.diagonal(diagonal).clone()
+    """1-D -> a matrix with input on the given diagonal; 2-D -> a copy of that diagonal."""
+    if input.ndim not in (1, 2):
+        raise RuntimeError("diag(): Supports 1D or 2D tensors. Got "
+                           f"{input.ndim}D")
+    return np.diag(input, diagonal)
 
 
-builtins_abs = abs
-Tensor.diag = diag
+@diag.backward
+def _(ctx, grad, input, diagonal=0):
+    if len(ctx._meta[0][0]) == 1:
+        return grad.diagonal(diagonal)
+    from .creation import zeros
+    return zeros(ctx._meta[0][0], dtype=grad.dtype).diagonal_scatter(grad, diagonal)
 
 
 @op(saves=False, view=True, node="UnfoldBackward0", name="unfold")
@@ -714,4 +754,4 @@ def atleast_1d(t):
 
 
 def atleast_2d(t):
-    return t.reshape(1, -1) if t.dim() < 2 else t
+    return t.reshape(1, 1) if t.dim() == 0 else t.unsqueeze(0) if t.dim() == 1 else t

@@ -26,7 +26,9 @@ def to_numpy(t):
 
 
 def flatten(out):
-    """The tensors of a (nested) output, in order (PackedSequence: its data)."""
+    """The tensors of a (nested) output, in order (PackedSequence: its data; None skipped)."""
+    if out is None:
+        return []
     if isinstance(out, (torch.Tensor, ember.Tensor)):
         return [out]
     if hasattr(out, "batch_sizes"):

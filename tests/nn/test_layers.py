@@ -109,7 +109,34 @@ POOL = [
     C("lppool2d", lambda nn: nn.LPPool2d(3, 2), positive(2, 4, 6)),
 ]
 
-ACT = [C(name, (lambda n, kw: lambda nn: getattr(nn, n)(**kw))(name, kw), x(3, 5))
+def unpool(dims, output_size=None):
+    """A max pool with indices followed by its max unpool."""
+    def make(nn):
+        class Unpool(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.pool = getattr(nn, f"MaxPool{dims}d")(2, return_indices=True)
+                self.unpool = getattr(nn, f"MaxUnpool{dims}d")(2)
+
+            def forward(self, x):
+                out, idx = self.pool(x)
+                size = None if output_size is None else x.shape[:2] + output_size
+                return self.unpool(out, idx, output_size=size)
+        return Unpool()
+    return make
+
+
+POOL += [
+    C("maxunpool1d", unpool(1), x(2, 8)),
+    C("maxunpool1d_size", unpool(1, (9,)), x(2, 9)),
+    C("maxunpool2d", unpool(2), x(2, 4, 6)),
+    C("maxunpool2d_size", unpool(2, (5, 7)), x(2, 5, 7)),
+    C("maxunpool3d", unpool(3), x(1, 4, 2, 4)),
+    C("adaptivemax3d", lambda nn: nn.AdaptiveMaxPool3d((1, 2, 2)), x(2, 3, 4, 4)),
+    C("lppool3d", lambda nn: nn.LPPool3d(2, 2), positive(1, 2, 4, 2)),
+]
+
+ACT = [C(name, (lambda n, kw: lambda nn: getattr(nn, n)(**kw))(name, kw), x(4, 6))
        for name, kw in [
            ("ReLU", {}), ("ReLU6", {}), ("LeakyReLU", {"negative_slope": 0.2}), ("PReLU", {}),
            ("ELU", {"alpha": 0.7}), ("SELU", {}), ("CELU", {"alpha": 1.3}), ("GELU", {}),
@@ -131,7 +158,7 @@ ACT += [
 ]
 
 NORM = [
-    C("batchnorm1d", lambda nn: nn.BatchNorm1d(3), x(3), train=True),
+    C("batchnorm1d", lambda nn: nn.BatchNorm1d(3), lambda r, n: [randn(r, n + 1, 3)]),
     C("batchnorm1d_3d", lambda nn: nn.BatchNorm1d(3, momentum=None), x(3, 4)),
     C("batchnorm1d_eval", lambda nn: nn.BatchNorm1d(3), x(3), train=False),
     C("batchnorm2d", lambda nn: nn.BatchNorm2d(4, eps=1e-3, momentum=0.3), x(4, 3, 5)),
@@ -218,6 +245,12 @@ MISC = [
     C("dropout_p0", lambda nn: nn.Dropout(0.0), x(4, 5)),
     C("dropout2d_eval", lambda nn: nn.Dropout2d(0.3), x(4, 5, 5), train=False),
     C("alphadropout_eval", lambda nn: nn.AlphaDropout(0.3), x(4, 5), train=False),
+    C("featurealphadropout_eval", lambda nn: nn.FeatureAlphaDropout(0.3), x(4, 5), train=False),
+    C("dropout3d_eval", lambda nn: nn.Dropout3d(0.3), x(2, 2, 2, 2), train=False),
+    C("dropout1d_eval", lambda nn: nn.Dropout1d(0.3), x(4, 5), train=False),
+    C("zeropad3d", lambda nn: nn.ZeroPad3d((1, 0, 0, 1, 2, 0)), x(1, 2, 2, 2)),
+    C("reflectionpad3d", lambda nn: nn.ReflectionPad3d(1), x(1, 3, 3, 3)),
+    C("circularpad3d", lambda nn: nn.CircularPad3d(1), x(1, 2, 3, 2)),
     C("sequential", lambda nn: nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.ReLU(),
                                              nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8, 3),
                                              nn.LogSoftmax(dim=1)), x(1, 6, 6)),
@@ -355,3 +388,35 @@ def test_conv_transpose_output_size_error():
     with pytest.raises(ValueError) as ee:
         call(ember)
     assert str(ee.value) == str(te.value)
+
+
+def _mha_inputs(r, n, batch_first=False, kdim=8, vdim=8):
+    shape = (lambda L, E: (n, L, E)) if batch_first else (lambda L, E: (L, n, E))
+    return [randn(r, *shape(3, 8)), randn(r, *shape(4, kdim)), randn(r, *shape(4, vdim))]
+
+
+MHA = [
+    ("self", lambda nn: nn.MultiheadAttention(8, 2), {}),
+    ("batch_first", lambda nn: nn.MultiheadAttention(8, 4, batch_first=True),
+     {"batch_first": True}),
+    ("kdim_vdim", lambda nn: nn.MultiheadAttention(8, 2, kdim=5, vdim=3), {"kdim": 5, "vdim": 3}),
+    ("bias_kv_zero_attn", lambda nn: nn.MultiheadAttention(8, 2, add_bias_kv=True,
+                                                           add_zero_attn=True), {}),
+    ("no_bias", lambda nn: nn.MultiheadAttention(8, 1, bias=False), {}),
+]
+
+
+def _masked_attention(m, q, k, v):
+    lib = torch if isinstance(m, torch.nn.Module) else ember
+    padding = lib.tensor([[False, False, True, False], [False, True, False, False]])
+    causal = lib.tensor(np.triu(np.ones((3, 4), bool), 1))
+    return m(q, k, v, key_padding_mask=padding, attn_mask=causal, average_attn_weights=False)
+
+
+@pytest.mark.parametrize("name,make,opts", MHA, ids=[m[0] for m in MHA])
+def test_multihead_attention(name, make, opts):
+    r = np.random.default_rng(0)
+    run_both(make, _mha_inputs(r, 2, **opts))
+    run_both(make, _mha_inputs(r, 2, **opts), call=_masked_attention)
+    run_both(make, _mha_inputs(r, 2, **opts), call=lambda m, q, k, v: m(q, k, v,
+                                                                        need_weights=False))

@@ -94,6 +94,8 @@ CASES = [
     ("multilabel_soft_margin", lambda nn, red: nn.MultiLabelSoftMarginLoss(
         weight=weight(nn, 1.0, 0.5, 2.0), reduction=red),
      lambda r, n: [randn(r, n, 3), (signs(r, n, 3) > 0).astype(np.float32)]),
+    ("multilabel_margin", lambda nn, red: nn.MultiLabelMarginLoss(reduction=red),
+     lambda r, n: [randn(r, n, 4), np.array([[3, 0, -1, 1]] * n)]),
     ("multi_margin", lambda nn, red: nn.MultiMarginLoss(reduction=red),
      lambda r, n: [randn(r, n, 4), classes(r, n)]),
     ("multi_margin_p2_weight", lambda nn, red: nn.MultiMarginLoss(
@@ -152,3 +154,17 @@ def test_triplet_margin_with_distance():
              check_repr=False)
     run_both(lambda nn: nn.TripletMarginWithDistanceLoss(
         distance_function=lambda a, b: (a - b).abs().sum(-1)), args, check_repr=False)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_ctc_loss(reduction):
+    r = np.random.default_rng(0)
+    logits = randn(r, 6, 2, 4)
+    log_probs = (logits - np.log(np.exp(logits).sum(-1, keepdims=True))).astype(np.float32)
+    targets = np.array([[1, 2, 2], [3, 1, 0]])
+
+    def call(m, lp, tg):
+        lib = torch if isinstance(m, torch.nn.Module) else ember
+        return m(lp, tg, lib.tensor([6, 5]), lib.tensor([3, 2]))
+    run_both(lambda nn: nn.CTCLoss(blank=0, reduction=reduction, zero_infinity=True),
+             [log_probs, targets], call=call)

@@ -1,5 +1,8 @@
 """OP_CASES: the table of every op the harness drives against torch, one family per file."""
 import op_cases_pointwise
 import op_cases_reduction
+import op_cases_indexing
+import op_cases_shape
 
-OP_CASES = op_cases_pointwise.CASES + op_cases_reduction.CASES
+OP_CASES = (op_cases_pointwise.CASES + op_cases_reduction.CASES + op_cases_shape.CASES +
+            op_cases_indexing.CASES)

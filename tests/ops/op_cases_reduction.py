@@ -30,7 +30,9 @@ def _var_args(draw, arr):
     if form == "plain":
         return Sample(x) if dim is None else Sample(x, dim)
     if form == "correction":
-        return Sample(x, dim, correction=draw(st.sampled_from([0, 1, 2])))
+        n = x.array.size if dim is None or not x.array.ndim else \
+            int(np.prod([x.array.shape[d] for d in np.atleast_1d(dim)]))
+        return Sample(x, dim, correction=draw(st.integers(0, max(1, min(2, n - 1)))))
     if form == "unbiased":
         return Sample(x, dim if dim is not None else 0 if x.array.ndim else None,
                       draw(st.booleans()), draw(st.booleans())) if x.array.ndim else \

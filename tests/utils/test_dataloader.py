@@ -1,5 +1,6 @@
 """DataLoader against torch 2.13: batches, orders, len, errors, workers (seeding, info,
 error propagation, death, shutdown, persistence), reproducibility."""
+import gc
 import multiprocessing
 import os
 import random
@@ -17,6 +18,14 @@ import ember.utils.data as edata
 from _data_helpers import assert_same_batches, flat_values
 
 pytestmark = pytest.mark.filterwarnings("ignore:This DataLoader will create")
+
+
+@pytest.fixture(autouse=True)
+def no_children_before():
+    """Each test starts without child processes (torch's iterators kept alive by a reference
+    cycle through a re-raised worker error release their workers when collected)."""
+    gc.collect()
+    assert multiprocessing.active_children() == []
 
 
 def lib(fw):
@@ -269,7 +278,7 @@ def test_worker_exception_reraised_like_torch(exc):
         with pytest.raises(Exception) as info:
             next(it)
             next(it)
-        got.append(next(it).tolist())       # the loader goes on after an error, as torch's
+        got += [b.tolist() for b in it]     # the loader goes on after an error, as torch's
         head = str(info.value).split("\n")[:2]
         return info.type, head, "bad item 5" in str(info.value), got
     ours, theirs = run(ember), run(torch)
@@ -280,9 +289,10 @@ def test_worker_exception_reraised_like_torch(exc):
 
 
 def test_worker_exception_names_the_worker():
-    loader = edata.DataLoader(Failing(ValueError("x"), at=2), batch_size=2, num_workers=2)
+    it = iter(edata.DataLoader(Failing(ValueError("x"), at=2), batch_size=2, num_workers=2))
+    next(it)
     with pytest.raises(ValueError, match="^Caught ValueError in DataLoader worker process 1"):
-        list(loader)
+        next(it)
 
 
 def test_unpicklable_batch_is_an_error_not_a_hang():
@@ -332,10 +342,11 @@ class Blocking:
 
 def test_timeout():
     event = multiprocessing.get_context("fork").Event()
-    loader = edata.DataLoader(Blocking(event), num_workers=1, timeout=0.2)
+    it = iter(edata.DataLoader(Blocking(event), num_workers=1, timeout=0.2))
     with pytest.raises(RuntimeError, match=r"^DataLoader timed out after 0.2 seconds$"):
-        next(iter(loader))
-    event.set()     # let the worker finish its item so that it can stop
+        next(it)
+    event.set()     # let the worker finish its item (and leave the event) before it stops
+    del it
     assert multiprocessing.active_children() == []
 
 
@@ -412,7 +423,7 @@ class WorkerView:
     def __getitem__(self, i):
         info = edata.get_worker_info()
         return {"id": info.id, "num_workers": info.num_workers, "seed": info.seed,
-                "same_dataset": info.dataset is self, "init": list(INIT_CALLS),
+                "same_dataset": info.dataset is self, "init": repr(INIT_CALLS),
                 "pid": os.getpid(), "py": random.random(), "np": float(np.random.rand()),
                 "ember": ember.rand(1).item()}
 
@@ -428,7 +439,7 @@ def test_worker_info_and_init_fn():
                                   worker_init_fn=record_init))
     assert [b["id"] for b in items] == [[0, 0], [1, 1], [0, 0], [1, 1]]
     assert all(b["num_workers"] == [2, 2] and all(b["same_dataset"]) for b in items)
-    assert items[0]["init"] == [[0], [0]] and items[1]["init"] == [[1], [1]]
+    assert items[0]["init"] == ["[0]", "[0]"] and items[1]["init"] == ["[1]", "[1]"]
     assert items[1]["seed"][0] == items[0]["seed"][0] + 1
     assert INIT_CALLS == []     # called in the workers only
     with pytest.raises(Exception):      # read-only, as torch's WorkerInfo
@@ -477,3 +488,19 @@ def test_persistent_workers_restart_iterable():
                               persistent_workers=True)
     epochs = [sorted(sum((b.tolist() for b in loader), [])) for _ in range(3)]
     assert epochs == [list(range(9))] * 3
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # torch's __del__
+def test_prefetch_factor_zero_like_torch():
+    for data in (edata, tdata):
+        loader = data.DataLoader(range(4), num_workers=1, prefetch_factor=0)
+        with pytest.raises(AssertionError, match="^prefetch_factor must be greater than 0 for "
+                                                 "MultiProcessingDataLoaderIter$"):
+            iter(loader)
+
+
+def test_local_exception_type_arrives_as_runtime_error():
+    class LocalError(Exception):
+        pass
+    with pytest.raises(RuntimeError, match="^Caught LocalError in DataLoader worker process 0"):
+        list(edata.DataLoader(Failing(LocalError("local"), at=0), num_workers=1))

@@ -50,6 +50,22 @@ def test_tensor_dataset_items(index):
     assert_same_batch(ours, theirs)
 
 
+@pytest.mark.parametrize("requires_grad", [False, True])
+def test_tensor_dataset_getitems_equals_items(requires_grad):
+    def run(fw):
+        x = fw.arange(12.).reshape(6, 2).requires_grad_(requires_grad)
+        return lib(fw).TensorDataset(x, fw.arange(6))
+    ours, theirs = run(ember), run(torch)
+    batch = ours.__getitems__([3, 0, 5, 3])
+    assert_same_batch(batch, [theirs[i] for i in [3, 0, 5, 3]])
+    assert (batch[0][0].grad_fn is not None) == requires_grad
+    with pytest.raises(IndexError) as t_err:
+        theirs[6]
+    with pytest.raises(IndexError) as e_err:
+        ours.__getitems__([1, 6])
+    assert str(e_err.value) == str(t_err.value)
+
+
 def test_tensor_dataset_size_mismatch():
     with pytest.raises(AssertionError, match="^Size mismatch between tensors$"):
         edata.TensorDataset(ember.zeros(3, 2), ember.zeros(4))

@@ -11,6 +11,7 @@ import numbers
 import warnings
 
 from ...ops.creation import zeros
+from ...ops.linalg import addmm
 from ...ops.shape import cat, stack
 from .. import functional as F
 from .. import init
@@ -22,27 +23,35 @@ from .utils import _empty
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
 
-# -- one time step: gi is the input projection x W_ih^T + b_ih of this step -------------------
-def _tanh_step(gi, h, w_hh, b_hh):
-    return (gi + F.linear(h, w_hh, b_hh)).tanh()
+# -- one time step: gi is this step's input projection, x W_ih^T + b_ih (+ b_hh except for
+# GRU, whose b_hn sits inside r * (.)); w_hh_t is W_hh^T ---------------------------------------
+def _input_gates(x, w_ih, b_ih, b_hh, step):
+    if b_ih is None:
+        return F.linear(x, w_ih)
+    return F.linear(x, w_ih, b_ih if step is _gru_step else b_ih + b_hh)
 
 
-def _relu_step(gi, h, w_hh, b_hh):
-    return F.relu(gi + F.linear(h, w_hh, b_hh))
+def _tanh_step(gi, h, w_hh_t, b_hh):
+    return addmm(gi, h, w_hh_t).tanh()
 
 
-def _gru_step(gi, h, w_hh, b_hh):
+def _relu_step(gi, h, w_hh_t, b_hh):
+    return F.relu(addmm(gi, h, w_hh_t))
+
+
+def _gru_step(gi, h, w_hh_t, b_hh):
     i_r, i_z, i_n = gi.chunk(3, -1)
-    h_r, h_z, h_n = F.linear(h, w_hh, b_hh).chunk(3, -1)
+    gh = addmm(b_hh, h, w_hh_t) if b_hh is not None else h.mm(w_hh_t)
+    h_r, h_z, h_n = gh.chunk(3, -1)
     r = (i_r + h_r).sigmoid()
     z = (i_z + h_z).sigmoid()
     n = (i_n + r * h_n).tanh()
     return n + z * (h - n)
 
 
-def _lstm_step(gi, state, w_hh, b_hh, w_hr=None):
+def _lstm_step(gi, state, w_hh_t, b_hh, w_hr=None):
     h, c = state
-    i, f, g, o = (gi + F.linear(h, w_hh, b_hh)).chunk(4, -1)
+    i, f, g, o = addmm(gi, h, w_hh_t).chunk(4, -1)
     c = f.sigmoid() * c + i.sigmoid() * g.tanh()
     h = o.sigmoid() * c.tanh()
     if w_hr is not None:
@@ -241,13 +250,14 @@ class RNNBase(Module):
                 w_ih, w_hh = weights[0], weights[1]
                 b_ih, b_hh = (weights[2], weights[3]) if self.bias else (None, None)
                 extra = (weights[-1],) if self.proj_size > 0 else ()
-                gi = F.linear(x, w_ih, b_ih)
+                gi = _input_gates(x, w_ih, b_ih, b_hh, step)
                 gi_steps = gi.split([int(b) for b in batch_sizes]) if batch_sizes is not None \
                     else gi.unbind(0)
                 k = layer * num_dirs + d
                 init_state = (state[0][k], state[1][k]) if lstm else state[k]
-                steps, final = _run_direction(step, gi_steps, init_state, (w_hh, b_hh) + extra,
-                                              batch_sizes, reverse=d == 1)
+                steps, final = _run_direction(step, gi_steps, init_state,
+                                              (w_hh.t(), b_hh) + extra, batch_sizes,
+                                              reverse=d == 1)
                 outs.append(cat(steps) if batch_sizes is not None else stack(steps))
                 finals.append(final)
             x = outs[0] if num_dirs == 1 else cat(outs, -1)
@@ -427,8 +437,8 @@ class RNNCellBase(Module):
             hx = (h0, h0) if lstm else h0
         elif not batched:
             hx = tuple(h.unsqueeze(0) for h in hx) if lstm else hx.unsqueeze(0)
-        out = step(F.linear(input, self.weight_ih, self.bias_ih), hx, self.weight_hh,
-                   self.bias_hh)
+        gi = _input_gates(input, self.weight_ih, self.bias_ih, self.bias_hh, step)
+        out = step(gi, hx, self.weight_hh.t(), self.bias_hh)
         if not batched:
             out = tuple(o.squeeze(0) for o in out) if lstm else out.squeeze(0)
         return out

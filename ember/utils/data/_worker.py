@@ -107,6 +107,7 @@ class ExceptionWrapper:
         exc_type, exc, tb = sys.exc_info()
         self.exc_msg = "".join(traceback.format_exception(exc_type, exc, tb))
         self.where = where
+        self.type_name = exc_type.__name__
         try:            # a type that cannot travel (defined in a function) arrives as RuntimeError
             pickle.dumps(exc_type)
         except Exception:
@@ -117,7 +118,7 @@ class ExceptionWrapper:
         raise self._exception()     # built in a helper: no frame -> exception -> frame cycle
 
     def _exception(self):
-        msg = f"Caught {self.exc_type.__name__} {self.where}.\nOriginal {self.exc_msg}"
+        msg = f"Caught {self.type_name} {self.where}.\nOriginal {self.exc_msg}"
         if self.exc_type is KeyError:
             msg = KeyErrorMessage(msg)
         elif getattr(self.exc_type, "message", None):

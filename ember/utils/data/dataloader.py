@@ -23,6 +23,7 @@ from collections import deque
 from ... import cuda
 from . import _worker
 from ._collate import default_collate, default_convert
+from ._worker import get_worker_info  # noqa: F401  (torch.utils.data.dataloader has it too)
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, _draw_seed
 
@@ -283,6 +284,9 @@ class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):
 class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
     def __init__(self, loader):
         super().__init__(loader)
+        if loader.prefetch_factor <= 0:
+            raise AssertionError("prefetch_factor must be greater than 0 for "
+                                 "MultiProcessingDataLoaderIter")
         context = loader.multiprocessing_context or _default_context()
         n = self._num_workers
         self._prefetch = loader.prefetch_factor * n
@@ -344,13 +348,13 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             if not self._active[worker_id]:
                 continue
             data = self._receive(worker_id)
-            if isinstance(data, _worker.IterationEnd):
-                self._active[worker_id] = False
+            self._active[worker_id] = not isinstance(data, _worker.IterationEnd)
             self._put_task()
+            if not self._active[worker_id]:
+                continue
             if isinstance(data, _worker.ExceptionWrapper):
                 data.reraise()
-            if not isinstance(data, _worker.IterationEnd):
-                return data
+            return data
         if not self._persistent_workers:
             self._shutdown()
         raise StopIteration

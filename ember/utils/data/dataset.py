@@ -9,6 +9,7 @@ import warnings
 from typing import Generic, TypeVar
 
 from ... import random as _random
+from ..._tensor import wrap
 from ...ops.creation import randperm
 
 T_co = TypeVar("T_co", covariant=True)
@@ -42,6 +43,18 @@ class TensorDataset(Dataset):
 
     def __getitem__(self, index):
         return tuple(t[index] for t in self.tensors)
+
+    def __getitems__(self, indices):
+        """The samples of a DataLoader batch: one gather per tensor, split into rows, instead
+        of one indexing op per sample (tensors needing grad, or odd indices, go item by item)."""
+        if not any(t.requires_grad for t in self.tensors):
+            try:
+                columns = [t._data[indices] for t in self.tensors]
+            except (IndexError, TypeError, ValueError):
+                pass        # the indexing op below raises torch's error, if any
+            else:
+                return list(zip(*([wrap(row) for row in column] for column in columns)))
+        return [self[i] for i in indices]
 
     def __len__(self):
         return self.tensors[0].size(0)
