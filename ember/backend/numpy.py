@@ -106,77 +106,116 @@ def padded(x, lo, hi, slack=0, fill=0):
     return buf, xp
 
 
-def im2col(x, g):
-    """Columns (N, C * prod(K), Q) of x for geometry g (C-major, then kernel elements)."""
+def _windows(x, g):
+    """Strided view (N, C, *K, *grid) of every kernel element's input at every position."""
     N, C = x.shape[:2]
     buf, xp = padded(x, g.lo, g.hi, g.slack)
     it = x.itemsize
     if g.flat:
         plane = _prod(g.P)
-        win = as_strided(buf, (N, C) + g.K + (g.Q,),
-                         (C * plane * it, plane * it) +
-                         tuple(d * p * it for d, p in zip(g.d, g.pitch)) + (it,), writeable=False)
-    else:
-        st = xp.strides
-        win = as_strided(xp, (N, C) + g.K + g.O,
-                         st[:2] + tuple(a * d for a, d in zip(st[2:], g.d)) +
-                         tuple(a * s for a, s in zip(st[2:], g.s)), writeable=False)
+        return as_strided(buf, (N, C) + g.K + (g.Q,),
+                          (C * plane * it, plane * it) +
+                          tuple(d * p * it for d, p in zip(g.d, g.pitch)) + (it,),
+                          writeable=False)
+    st = xp.strides
+    return as_strided(xp, (N, C) + g.K + g.O,
+                      st[:2] + tuple(a * d for a, d in zip(st[2:], g.d)) +
+                      tuple(a * s for a, s in zip(st[2:], g.s)), writeable=False)
+
+
+def im2col(x, g, channel_major=False):
+    """Columns of x for geometry g, one row per (channel, kernel element): (N, C * prod(K), Q)
+    (a GEMM per sample), or channel-major (C * prod(K), N * Q) (one GEMM for the batch)."""
+    N, C = x.shape[:2]
+    win = _windows(x, g)
+    if channel_major:
+        k = len(g.K)
+        win = win.transpose((1,) + tuple(range(2, 2 + k)) + (0,) + tuple(range(2 + k, win.ndim)))
+        return win.reshape(C * _prod(g.K), N * g.Q)
     return win.reshape(N, C * _prod(g.K), g.Q)
 
 
-def col2im(cols, shape, g):
-    """The adjoint of im2col: add the columns (N, C * prod(K), Q) back into an input of
-    `shape`, one strided slice per kernel element."""
+def col2im(cols, shape, g, channel_major=False):
+    """The adjoint of im2col: add the columns back into an input of `shape`, one strided
+    slice per kernel element."""
     N, C = shape[:2]
-    cols = cols.reshape((N, C) + g.K + (g.Q,))
+    if channel_major:
+        cols = cols.reshape((C,) + g.K + (N, g.Q))
+    else:
+        cols = cols.reshape((N, C) + g.K + (g.Q,)).transpose(
+            (1,) + tuple(range(2, 2 + len(g.K))) + (0, 2 + len(g.K)))
+    # cols is now (C, *K, N, Q): for each kernel element a (C, N, Q) block
     if g.flat:
         plane = _prod(g.P)
         buf = np.zeros(N * C * plane + g.slack, cols.dtype)
         it = buf.itemsize
-        rows = as_strided(buf, (N, C, plane + g.slack), (C * plane * it, plane * it, it))
+        rows = as_strided(buf, (C, N, plane + g.slack), (plane * it, C * plane * it, it))
         Q = g.Q
         for idx, off in g.offsets():
-            rows[:, :, off:off + Q] += cols[(slice(None), slice(None)) + idx]
+            rows[:, :, off:off + Q] += cols[(slice(None),) + idx]
         gp = buf[:N * C * plane].reshape((N, C) + g.P)
     else:
         gp = np.zeros((N, C) + g.P, cols.dtype)
-        cols = cols.reshape((N, C) + g.K + g.O)
+        gpt = gp.transpose((1, 0) + tuple(range(2, gp.ndim)))
         for idx in np.ndindex(*g.K):
-            gp[g.window(idx)] += cols[(slice(None), slice(None)) + idx]
+            gpt[g.window(idx)] += cols[(slice(None),) + idx].reshape((C, N) + g.O)
     return gp[g.crop_in]
 
 
-def _extend(y, g):
-    """y (N, C, *O) laid out on the columns' grid E (zeros off the true output), as (N, C, Q)."""
+def channel_major(n, q, ck, co):
+    """Layout choice (measured): one big GEMM over the batch when each sample's GEMM is small,
+    a GEMM per sample when the spatial size alone fills BLAS's blocks."""
+    return q < 1024 or n * q < 4096
+
+
+def _grad_grid(gy, g, groups, cm):
+    """gy (N, Co, *O) on the columns' grid E (zeros off the true output): (N, G, Co/G, Q), or
+    channel-major (G, Co/G, N * Q)."""
+    N, Co = gy.shape[:2]
+    if cm:
+        ge = np.zeros((Co, N) + g.E, gy.dtype)
+        ge[g.crop_out] = gy.transpose((1, 0) + tuple(range(2, gy.ndim)))
+        return ge.reshape(groups, Co // groups, N * g.Q)
     if g.E == g.O:
-        return np.ascontiguousarray(y).reshape(y.shape[0], y.shape[1], g.Q)
-    ye = np.zeros(y.shape[:2] + g.E, y.dtype)
-    ye[g.crop_out] = y
-    return ye.reshape(y.shape[0], y.shape[1], g.Q)
+        ge = np.ascontiguousarray(gy)
+    else:
+        ge = np.zeros((N, Co) + g.E, gy.dtype)
+        ge[g.crop_out] = gy
+    return ge.reshape(N, groups, Co // groups, g.Q)
 
 
 def conv_forward(x, w, g, groups):
     """Cross-correlation of x (N, C, *S) with w (Co, C/groups, *K): (N, Co, *O)."""
-    N, Co = x.shape[0], w.shape[0]
-    cols = im2col(x, g)
-    y = np.matmul(w.reshape(groups, Co // groups, -1), cols.reshape(N, groups, -1, g.Q))
-    y = y.reshape((N, Co) + g.E)
+    N, C = x.shape[:2]
+    Co = w.shape[0]
+    cm = channel_major(N, g.Q, C * _prod(g.K), Co)
+    cols = im2col(x, g, cm)
+    wg = w.reshape(groups, Co // groups, -1)
+    if cm:
+        y = np.matmul(wg, cols.reshape(groups, -1, N * g.Q)).reshape((Co, N) + g.E)
+        return np.ascontiguousarray(y[g.crop_out].transpose((1, 0) + tuple(range(2, y.ndim))))
+    y = np.matmul(wg, cols.reshape(N, groups, -1, g.Q)).reshape((N, Co) + g.E)
     return y if g.E == g.O else np.ascontiguousarray(y[g.crop_out])
 
 
 def conv_input_grad(gy, w, shape, g, groups):
     """Gradient of conv_forward with respect to x (of `shape`); also the transposed conv."""
     N, Co = gy.shape[:2]
-    ge = _extend(gy, g).reshape(N, groups, Co // groups, g.Q)
+    cm = channel_major(N, g.Q, shape[1] * _prod(g.K), Co)
+    ge = _grad_grid(gy, g, groups, cm)
     wt = w.reshape(groups, Co // groups, -1).transpose(0, 2, 1)
-    return col2im(np.matmul(wt, ge), shape, g)
+    return col2im(np.matmul(wt, ge), shape, g, cm)
 
 
 def conv_weight_grad(x, gy, wshape, g, groups):
     """Gradient of conv_forward with respect to w (of `wshape`)."""
     N, Co = gy.shape[:2]
+    cm = channel_major(N, g.Q, x.shape[1] * _prod(g.K), Co)
+    ge = _grad_grid(gy, g, groups, cm)
+    if cm:
+        cols = im2col(x, g, True).reshape(groups, -1, N * g.Q)
+        return np.matmul(ge, cols.transpose(0, 2, 1)).reshape(wshape)
     cols = im2col(x, g).reshape(N, groups, -1, g.Q)
-    ge = _extend(gy, g).reshape(N, groups, Co // groups, g.Q)
     return np.matmul(ge, cols.transpose(0, 1, 3, 2)).sum(0).reshape(wshape)
 
 

@@ -350,11 +350,10 @@ def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fal
                  requires_grad=requires_grad)
 
 
-def randint(*args, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
-            requires_grad=False):
-    """randint(high, size) or randint(low, high, size): int64 by default."""
-    if size is not None:
-        args = args + (size,)
+def randint(*args, low=None, high=None, size=None, generator=None, out=None, dtype=None,
+            layout=None, device=None, requires_grad=False):
+    """randint(high, size) or randint(low, high, size) (also as keywords): int64 by default."""
+    args = args + tuple(v for v in (low, high, size) if v is not None)
     if len(args) == 2:
         low, (high, size) = 0, args
     elif len(args) == 3:

@@ -115,7 +115,7 @@ def flatten(input, start_dim=0, end_dim=-1):
     if s == e:
         return input
     shape = input.shape
-    return reshape(input, shape[:s] + (-1 if 0 not in shape[s:e + 1] else 0,) + shape[e + 1:])
+    return reshape(input, shape[:s] + (int(np.prod(shape[s:e + 1])),) + shape[e + 1:])
 
 
 def unflatten(input, dim, sizes):

@@ -490,6 +490,13 @@ def test_persistent_workers_restart_iterable():
     assert epochs == [list(range(9))] * 3
 
 
+def test_single_process_timeout_like_torch():
+    for data in (edata, tdata):
+        with pytest.raises(AssertionError, match="^_SingleProcessDataLoaderIter requires timeout "
+                                                 "== 0$"):
+            iter(data.DataLoader(range(4), timeout=1))
+
+
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # torch's __del__
 def test_prefetch_factor_zero_like_torch():
     for data in (edata, tdata):
