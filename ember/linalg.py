@@ -19,11 +19,11 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         return vector_norm(A, 2, dim, keepdim, out=out)
     if ord not in (1, -1, float("inf"), float("-inf")):
         raise RuntimeError(f"ember.linalg.matrix_norm does not support ord={ord}")
-    rows, cols = dim if ord in (1, -1) else dim[::-1]
-    sums = A.abs().sum(rows, keepdim=True)
-    r = (sums.amax if ord > 0 else sums.amin)(cols, keepdim=True)
-    if not keepdim:
-        r = r.squeeze(tuple(sorted({rows % A.dim(), cols % A.dim()})))
+    rows, cols = (d % A.dim() for d in (dim if ord in (1, -1) else dim[::-1]))
+    sums = A.abs().sum(rows, keepdim=keepdim)
+    if not keepdim and cols > rows:
+        cols -= 1
+    r = (sums.amax if ord > 0 else sums.amin)(cols, keepdim=keepdim)
     return r if out is None else write_out(out, r, "linalg_matrix_norm")
 
 
@@ -75,15 +75,29 @@ def _(ctx, grad, A):
     return (grad * det(A)).unsqueeze(-1).unsqueeze(-1) * inv(A).transpose(-1, -2)
 
 
-@op(method=False, node="LinalgSolveExBackward0")
+def _vector_rhs(A, B):
+    """torch's rule: B is a (batch of) vector(s) when 1-D or shaped like A without its last
+    dim."""
+    return B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+
+
+@op(method=False, save_output=True, node="LinalgSolveExBackward0")
 def solve(A, B):
+    """X with A X = B (batched; B a matrix or a vector by torch's rule)."""
     _check_square(A, "solve")
-    return np.linalg.solve(A, B)
+    try:
+        if _vector_rhs(A, B):
+            return np.linalg.solve(A, B[..., None])[..., 0]
+        return np.linalg.solve(A, B)
+    except np.linalg.LinAlgError:
+        raise RuntimeError("torch.linalg.solve: The solver failed because the input matrix is "
+                           "singular.") from None
 
 
 @solve.backward
 def _(ctx, grad, A, B):
     gb = solve(A.transpose(-1, -2), grad)
-    x = solve(A, B)
-    ga = -gb.matmul(x.transpose(-1, -2)) if x.dim() > 1 else -gb.unsqueeze(-1) * x.unsqueeze(-2)
+    x = ctx.out
+    ga = -gb.unsqueeze(-1) * x.unsqueeze(-2) if _vector_rhs(A, B) else \
+        -gb.matmul(x.transpose(-1, -2))
     return ga, gb

@@ -19,7 +19,8 @@ __all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "soft_margin_l
            "cross_entropy", "kl_div", "poisson_nll_loss", "gaussian_nll_loss",
            "margin_ranking_loss", "hinge_embedding_loss", "cosine_embedding_loss",
            "triplet_margin_loss", "triplet_margin_with_distance_loss",
-           "multilabel_soft_margin_loss", "multi_margin_loss", "multilabel_margin_loss"]
+           "multilabel_soft_margin_loss", "multi_margin_loss", "multilabel_margin_loss",
+           "ctc_loss"]
 
 
 def _reduction(size_average, reduce, reduction):
@@ -377,3 +378,35 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     if swap:
         d_neg = ops.minimum(d_neg, dist(positive, negative))
     return _apply((margin + d_pos - d_neg).clamp_min(0), reduction)
+
+
+# -- sequences -------------------------------------------------------------------------------
+def _lengths(v):
+    return tuple(int(x) for x in (v.tolist() if hasattr(v, "tolist") else v))
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
+             zero_infinity=False):
+    """Connectionist temporal classification loss of log_probs (T, N, C) against targets
+    (N, S) padded, or concatenated (sum(target_lengths),); 'mean' divides each sample's loss
+    by its target length first, as torch."""
+    unbatched = log_probs.dim() == 2
+    if unbatched:
+        log_probs = log_probs.unsqueeze(1)
+        targets = targets.unsqueeze(0) if targets.dim() == 1 else targets
+    il, tl = _lengths(input_lengths), _lengths(target_lengths)
+    t = targets._data.astype(np.int64)
+    if t.ndim == 1:                              # concatenated targets
+        padded = np.zeros((len(tl), max(tl, default=0)), np.int64)
+        starts = np.cumsum((0,) + tl[:-1])
+        for i, (s0, n) in enumerate(zip(starts, tl)):
+            padded[i, :n] = t[s0:s0 + n]
+        t = padded
+    nll = _loss._ctc_loss(log_probs, t, il, tl, blank, zero_infinity)
+    if zero_infinity:
+        nll = ops.where(nll == float("inf"), ops.zeros_like(nll), nll)
+    if reduction == "mean":
+        return (nll / wrap(np.maximum(np.asarray(tl), 1).astype(nll._data.dtype))).mean()
+    if reduction == "sum":
+        return nll.sum()
+    return nll.squeeze(0) if unbatched else nll

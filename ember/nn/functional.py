@@ -1,8 +1,9 @@
 """torch.nn.functional: the public functions, with torch's names, signatures, defaults and
 errors. The arithmetic lives in ember/ops (conv, pooling, nn, loss); the functions here
 check and normalise arguments, call those ops and compose the rest from existing ember ops.
-The losses and the sampling / reshaping functions (pad, interpolate, grid_sample, fold, ...)
-are in _functional_loss.py and _functional_vision.py and re-exported here.
+Pooling, the losses and the sampling / reshaping functions (pad, interpolate, grid_sample,
+fold, ...) are in _functional_pooling.py, _functional_loss.py and _functional_vision.py and
+re-exported here.
 """
 import math
 import warnings
@@ -12,29 +13,10 @@ import numpy as np
 from .. import ops
 from .. import random as _random
 from .._tensor import wrap
-from ..ops import nn as _nn, pooling as _pool
-from ..ops.conv import convolution as _convolution
+from ..ops import nn as _nn
+from ..ops.conv import convolution as _convolution, _ntuple
 from ..ops.pointwise import sigmoid, tanh          # noqa: F401  (F.sigmoid / F.tanh)
 from . import _reduction as _Reduction             # noqa: F401  (torch's F._Reduction)
-
-
-def _ntuple(v, n, name=None):
-    """An int or a sequence as an n-tuple of ints."""
-    if isinstance(v, (list, tuple)):
-        return tuple(int(x) for x in (tuple(v) * n if len(v) == 1 else v))
-    return (int(v),) * n
-
-
-def _pool_tuple(v, n, what, name, allow_none=False):
-    """torch's pooling argument rule: one int or a tuple of n (stride may be omitted)."""
-    if allow_none and (v is None or isinstance(v, (list, tuple)) and len(v) == 0):
-        return None
-    if isinstance(v, (list, tuple)) and len(v) not in (1, n):
-        words = {1: "one", 2: "two", 3: "three"}
-        raise RuntimeError(f"{name}: {what} must either be "
-                           + ("omitted, " if allow_none else "")
-                           + f"a single int, or a tuple of {words[n]} ints")
-    return _ntuple(v, n)
 
 
 # -- linear and convolution ------------------------------------------------------------------
@@ -136,206 +118,6 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
                      dilation=1):
     return _conv(input, weight, bias, stride, padding, dilation, groups, 3, True,
                  output_padding)
-
-
-# -- pooling ---------------------------------------------------------------------------------
-def _check_pool_input(input, nd, name):
-    if input.dim() not in (nd + 1, nd + 2) or input.numel() == 0:
-        if nd == 1:
-            raise RuntimeError(f"{name}: Expected 2D or 3D (batch mode) tensor with optional 0 "
-                               f"dim batch size for input, but got:{list(input.shape)}")
-        raise RuntimeError(f"non-empty {nd + 1}D or {nd + 2}D (batch mode) tensor expected for "
-                           "input")
-
-
-def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd):
-    name = f"max_pool{nd}d"
-    _check_pool_input(input, nd, name)
-    k = _pool_tuple(kernel_size, nd, "kernel_size", name)
-    s = _pool_tuple(stride, nd, "stride", name, allow_none=True) or k
-    p = _pool_tuple(padding, nd, "padding", name)
-    d = _pool_tuple(dilation, nd, "dilation", name)
-    if nd == 1:         # torch pools 1-D signals as (1, L) planes
-        out = _pool._max_pool(input.unsqueeze(-2), (1,) + k, (1,) + s, (0,) + p, (1,) + d,
-                              ceil_mode, return_indices)
-        return tuple(o.squeeze(-2) for o in out) if return_indices else out.squeeze(-2)
-    return _pool._max_pool(input, k, s, p, d, ceil_mode, return_indices)
-
-
-def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False):
-    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1)
-
-
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False):
-    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 2)
-
-
-def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False):
-    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 3)
-
-
-max_pool1d_with_indices = max_pool1d
-max_pool2d_with_indices = max_pool2d
-max_pool3d_with_indices = max_pool3d
-
-
-def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
-              divisor_override, nd):
-    name = f"avg_pool{nd}d"
-    if nd == 1:
-        if input.dim() not in (2, 3):
-            raise RuntimeError(f"avg_pool1d() Expected 2D or 3D input tensor, but got "
-                               f"{list(input.shape)}")
-        k = _pool_tuple(kernel_size, 1, "kernel_size", name)
-        s = _pool_tuple(stride, 1, "stride", name, allow_none=True) or k
-        p = _pool_tuple(padding, 1, "padding", name)
-        return _pool._avg_pool(input.unsqueeze(-2), (1,) + k, (1,) + s, (0,) + p, ceil_mode,
-                               count_include_pad, None).squeeze(-2)
-    _check_pool_input(input, nd, name)
-    k = _pool_tuple(kernel_size, nd, "kernel_size", name)
-    s = _pool_tuple(stride, nd, "stride", name, allow_none=True) or k
-    p = _pool_tuple(padding, nd, "padding", name)
-    return _pool._avg_pool(input, k, s, p, ceil_mode, count_include_pad, divisor_override)
-
-
-def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True):
-    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1)
-
-
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True, divisor_override=None):
-    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
-                     divisor_override, 2)
-
-
-def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True, divisor_override=None):
-    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
-                     divisor_override, 3)
-
-
-def _adaptive_size(input, output_size, nd, name):
-    if input.dim() not in (nd + 1, nd + 2):
-        raise RuntimeError(f"{name}(): Expected {nd + 1}D or {nd + 2}D tensor, but got "
-                           f"{list(input.shape)}")
-    for i in range(1, input.dim()):
-        if input.shape[i] == 0:
-            raise RuntimeError(f"{name}(): Expected input to have non-zero size for non-batch "
-                               f"dimensions, but input has sizes {list(input.shape)} with "
-                               f"dimension {i} being empty")
-    sizes = output_size if isinstance(output_size, (list, tuple)) else (output_size,) * nd
-    if len(sizes) != nd:
-        raise RuntimeError(f"{name}: output_size must be {nd}")
-    return tuple(input.shape[-nd + i] if o is None else int(o) for i, o in enumerate(sizes))
-
-
-def adaptive_avg_pool1d(input, output_size):
-    size = _adaptive_size(input, output_size, 1, "adaptive_avg_pool1d")
-    return adaptive_avg_pool2d(input.unsqueeze(-2), (1,) + size).squeeze(-2)
-
-
-def adaptive_avg_pool2d(input, output_size):
-    size = _adaptive_size(input, output_size, 2, "adaptive_avg_pool2d")
-    if size == (1, 1):                  # torch takes the mean
-        return input.mean((-2, -1), keepdim=True)
-    return _pool._adaptive_avg_pool(input, size)
-
-
-def adaptive_avg_pool3d(input, output_size):
-    size = _adaptive_size(input, output_size, 3, "adaptive_avg_pool3d")
-    if size == (1, 1, 1):
-        return input.mean((-3, -2, -1), keepdim=True)
-    return _pool._adaptive_avg_pool(input, size)
-
-
-def _adaptive_max(input, output_size, return_indices, nd):
-    size = _adaptive_size(input, output_size, nd, f"adaptive_max_pool{nd}d")
-    if nd == 1:
-        out, idx = _pool._adaptive_max_pool(input.unsqueeze(-2), (1,) + size)
-        out, idx = out.squeeze(-2), idx.squeeze(-2)
-    else:
-        out, idx = _pool._adaptive_max_pool(input, size)
-    return (out, idx) if return_indices else out
-
-
-def adaptive_max_pool1d(input, output_size, return_indices=False):
-    return _adaptive_max(input, output_size, return_indices, 1)
-
-
-def adaptive_max_pool2d(input, output_size, return_indices=False):
-    return _adaptive_max(input, output_size, return_indices, 2)
-
-
-def adaptive_max_pool3d(input, output_size, return_indices=False):
-    return _adaptive_max(input, output_size, return_indices, 3)
-
-
-adaptive_max_pool1d_with_indices = adaptive_max_pool1d
-adaptive_max_pool2d_with_indices = adaptive_max_pool2d
-adaptive_max_pool3d_with_indices = adaptive_max_pool3d
-
-
-def _unpool_size(input, kernel_size, stride, padding, output_size, nd):
-    k = _ntuple(kernel_size, nd)
-    s = _ntuple(stride, nd) if stride is not None else k
-    p = _ntuple(padding, nd)
-    default = tuple((input.shape[-nd + i] - 1) * s[i] - 2 * p[i] + k[i] for i in range(nd))
-    if output_size is None:
-        return default
-    size = tuple(output_size)
-    if len(size) == nd + 2:
-        size = size[2:]
-    if len(size) != nd:
-        raise ValueError(f"output_size should be a sequence containing {nd} or {nd + 2} "
-                         f"elements, but it has a length of '{len(size)}'")
-    for d in range(nd):
-        lo, hi = default[d] - s[d], default[d] + s[d]
-        if not lo < size[d] < hi:
-            raise ValueError(f'invalid output_size "{tuple(output_size)}" (dim {d} must be '
-                             f'between {lo} and {hi})')
-    return tuple(int(v) for v in size)
-
-
-def _max_unpool(input, indices, kernel_size, stride, padding, output_size, nd):
-    size = _unpool_size(input, kernel_size, stride, padding, output_size, nd)
-    if nd == 1:
-        return _pool._max_unpool(input.unsqueeze(-2), indices.unsqueeze(-2),
-                                 (1,) + size).squeeze(-2)
-    return _pool._max_unpool(input, indices, size)
-
-
-def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
-    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 1)
-
-
-def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
-    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 2)
-
-
-def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
-    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 3)
-
-
-def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, nd):
-    k = _ntuple(kernel_size, nd)
-    out = _avg_pool(input.pow(norm_type), k, stride, 0, ceil_mode, True, None, nd)
-    return (out.sign() * relu(out.abs())).mul(math.prod(k)).pow(1.0 / norm_type)
-
-
-def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
-    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 1)
-
-
-def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
-    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 2)
-
-
-def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
-    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 3)
 
 
 # -- activations -----------------------------------------------------------------------------
@@ -868,6 +650,86 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     return attn.matmul(value)
 
 
+def _float_mask(mask, dtype):
+    """A boolean mask (True = not allowed) as an additive float mask (-inf there)."""
+    if mask is None or mask.dtype.name != "bool":
+        return mask
+    return ops.zeros(mask.shape, dtype=dtype).masked_fill(mask, float("-inf"))
+
+
+def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads,
+                                 in_proj_weight, in_proj_bias, bias_k, bias_v, add_zero_attn,
+                                 dropout_p, out_proj_weight, out_proj_bias, training=True,
+                                 key_padding_mask=None, need_weights=True, attn_mask=None,
+                                 use_separate_proj_weight=False, q_proj_weight=None,
+                                 k_proj_weight=None, v_proj_weight=None, static_k=None,
+                                 static_v=None, average_attn_weights=True, is_causal=False):
+    """nn.MultiheadAttention's computation on (L, N, E) query and (S, N, E*) key / value (or
+    unbatched (L, E)): projections, heads, masks (boolean True = not allowed), bias_k / bias_v,
+    zero attention, dropout, output projection; returns (output, weights or None)."""
+    unbatched = query.dim() == 2
+    if unbatched:
+        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+    tgt_len, bsz, embed_dim = query.shape
+    if embed_dim != embed_dim_to_check:
+        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but "
+                             f"got {embed_dim}")
+    if is_causal and attn_mask is None:
+        raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the "
+                           "Transformer module method `generate_square_subsequent_mask` to "
+                           "create this mask.")
+    head_dim = embed_dim // num_heads
+    dt = query.dtype
+    b = [None] * 3 if in_proj_bias is None else in_proj_bias.chunk(3)
+    if use_separate_proj_weight:
+        w = (q_proj_weight, k_proj_weight, v_proj_weight)
+    else:
+        w = in_proj_weight.chunk(3)
+    q, k, v = (linear(x, wi, bi) for x, wi, bi in zip((query, key, value), w, b))
+    attn_mask = _float_mask(attn_mask, dt)
+    if attn_mask is not None and attn_mask.dim() == 2:
+        attn_mask = attn_mask.unsqueeze(0)
+    key_padding_mask = _float_mask(key_padding_mask, dt)
+    if bias_k is not None:
+        k = ops.cat([k, bias_k.repeat(1, bsz, 1)])
+        v = ops.cat([v, bias_v.repeat(1, bsz, 1)])
+        attn_mask = None if attn_mask is None else pad(attn_mask, (0, 1))
+        key_padding_mask = None if key_padding_mask is None else pad(key_padding_mask, (0, 1))
+    q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
+    k = static_k if static_k is not None else \
+        k.reshape(k.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
+    v = static_v if static_v is not None else \
+        v.reshape(v.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
+    if add_zero_attn:
+        k = ops.cat([k, ops.zeros((bsz * num_heads, 1, head_dim), dtype=dt)], 1)
+        v = ops.cat([v, ops.zeros((bsz * num_heads, 1, head_dim), dtype=dt)], 1)
+        attn_mask = None if attn_mask is None else pad(attn_mask, (0, 1))
+        key_padding_mask = None if key_padding_mask is None else pad(key_padding_mask, (0, 1))
+    src_len = k.shape[1]
+    if key_padding_mask is not None:
+        kpm = key_padding_mask.view(bsz, 1, 1, src_len).expand(-1, num_heads, -1, -1)
+        kpm = kpm.reshape(bsz * num_heads, 1, src_len)
+        attn_mask = kpm if attn_mask is None else attn_mask + kpm
+    scores = (q * (1.0 / math.sqrt(head_dim))).matmul(k.transpose(-2, -1))
+    if attn_mask is not None:
+        scores = attn_mask + scores
+    weights = _nn.softmax(scores, -1)
+    if training and dropout_p > 0:
+        weights = dropout(weights, dropout_p)
+    out = weights.matmul(v).transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
+    out = linear(out, out_proj_weight, out_proj_bias).view(tgt_len, bsz, embed_dim)
+    if unbatched:
+        out = out.squeeze(1)
+    if not need_weights:
+        return out, None
+    weights = weights.view(bsz, num_heads, tgt_len, src_len)
+    if average_attn_weights:
+        weights = weights.mean(1)
+    return out, (weights.squeeze(0) if unbatched else weights)
+
+
 def channel_shuffle(input, groups):
     n, c = input.shape[:2]
     rest = input.shape[2:]
@@ -876,5 +738,6 @@ def channel_shuffle(input, groups):
 
 native_channel_shuffle = channel_shuffle
 
+from ._functional_pooling import *     # noqa: E402,F401,F403
 from ._functional_loss import *        # noqa: E402,F401,F403
 from ._functional_vision import *      # noqa: E402,F401,F403

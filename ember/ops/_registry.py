@@ -375,7 +375,7 @@ def _record(spec, outs, args, kwargs, tensors, tpos, ctx):
     cls = spec.node_cls
     node = cls() if type(cls) is type else cls(args)()
     edge_tensors = tensors
-    if spec.nondiff or spec.wraps_scalars:
+    if spec.nondiff or spec.wraps_scalars and len(tensors) == 1:
         node._edge_idx = _edge_indices(spec, args, tpos)
         edge_tensors = [tensors[k] if k is not None else None for k in node._edge_idx]
     edges = []

@@ -5,6 +5,8 @@ Every gradient is itself an op of this file, so double backward works: the input
 convolution is a transposed convolution (`_conv_input_grad`), the weight gradient is
 `_conv_weight_grad`, and each of these has the other two as its derivatives.
 """
+import functools
+
 import numpy as np
 
 from ..backend import numpy as kernels
@@ -15,11 +17,16 @@ from ._util import type_name
 def _geometry(spatial, kernel, stride, padding, dilation, out=None, flat=True):
     n = len(spatial)
     pad = _ntuple(padding, n)
-    return kernels.ConvGeometry(tuple(spatial), _ntuple(kernel, n), _ntuple(stride, n), pad,
-                                pad, _ntuple(dilation, n), out and tuple(out), flat)
+    return _cached_geometry(tuple(spatial), _ntuple(kernel, n), _ntuple(stride, n), pad, pad,
+                            _ntuple(dilation, n), out and tuple(out), flat)
+
+
+# a training loop asks for the same few geometries over and over
+_cached_geometry = functools.lru_cache(maxsize=512)(kernels.ConvGeometry)
 
 
 def _ntuple(v, n):
+    """An int or a sequence (of one or n) as an n-tuple of ints."""
     if isinstance(v, (list, tuple)):
         return tuple(int(x) for x in (v * n if len(v) == 1 else v))
     return (int(v),) * n
@@ -86,12 +93,20 @@ def _transposed_shape(input, weight, stride, padding, dilation, output_padding, 
     return (input.shape[0], weight.shape[1] * groups) + spatial
 
 
-@op(node="ConvolutionBackward0")
-def convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding,
-                groups):
+def _keep_columns(weight):
+    """Keep the forward's columns for the weight gradient in narrow layers (<= 32 output
+    channels: LeNet-sized), where copying them out again costs more than the GEMM itself; wide
+    layers recopy them rather than hold large buffers until backward."""
+    return weight.shape[0] <= 32
+
+
+@op(ctx=True, node="ConvolutionBackward0")
+def convolution(ctx, input, weight, bias, stride, padding, dilation, transposed,
+                output_padding, groups):
     """torch.convolution on batched input (N, C, *spatial): cross-correlation, or its
     transpose (conv_transpose) when `transposed`."""
     _check(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups)
+    ctx.cols = None
     if transposed:
         shape = _transposed_shape(input, weight, stride, padding, dilation, output_padding,
                                   groups)
@@ -99,7 +114,9 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
         out = np.ascontiguousarray(kernels.conv_input_grad(input, weight, shape, g, groups))
     else:
         g = _geometry(input.shape[2:], weight.shape[2:], stride, padding, dilation)
-        out = kernels.conv_forward(input, weight, g, groups)
+        out, cols = kernels.conv_forward(input, weight, g, groups)
+        if _keep_columns(weight):
+            ctx.cols = cols
     if bias is not None:
         out += bias.reshape((-1,) + (1,) * (out.ndim - 2))
     return out
@@ -108,21 +125,21 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
 @convolution.backward
 def _(ctx, grad, input, weight, bias, stride, padding, dilation, transposed, output_padding,
       groups):
-    need = ctx.needs_input_grad
     gi = gw = gb = None
     if transposed:
-        if need[0]:
+        if input.requires_grad:
             gi = convolution(grad, weight, None, stride, padding, dilation, False, 0, groups)
             if gi.shape != input.shape:     # output_padding >= stride left extra positions
                 gi = gi[(Ellipsis,) + tuple(slice(0, n) for n in input.shape[2:])]
-        if need[1]:
+        if weight.requires_grad:
             gw = _conv_weight_grad(grad, input, weight.shape, stride, padding, dilation, groups)
     else:
-        if need[0]:
+        if input.requires_grad:
             gi = _conv_input_grad(grad, weight, input.shape, stride, padding, dilation, groups)
-        if need[1]:
-            gw = _conv_weight_grad(input, grad, weight.shape, stride, padding, dilation, groups)
-    if len(need) > 2 and need[2]:
+        if weight.requires_grad:
+            gw = _conv_weight_grad(input, grad, weight.shape, stride, padding, dilation, groups,
+                                   ctx.cols)
+    if bias is not None and bias.requires_grad:
         gb = grad.sum([0] + list(range(2, grad.dim())))
     return gi, gw, gb
 
@@ -145,14 +162,15 @@ def _(ctx, gg, grad, weight, shape, stride, padding, dilation, groups):
 
 
 @op(method=False, node="ConvolutionBackwardBackward0")
-def _conv_weight_grad(input, grad, wshape, stride, padding, dilation, groups):
-    """Gradient of a convolution with respect to its weight of `wshape`."""
+def _conv_weight_grad(input, grad, wshape, stride, padding, dilation, groups, cols=None):
+    """Gradient of a convolution with respect to its weight of `wshape` (`cols`: the
+    forward's columns of input, when kept)."""
     g = _geometry(input.shape[2:], wshape[2:], stride, padding, dilation, grad.shape[2:])
-    return kernels.conv_weight_grad(input, grad, tuple(wshape), g, groups)
+    return kernels.conv_weight_grad(input, grad, tuple(wshape), g, groups, cols)
 
 
 @_conv_weight_grad.backward
-def _(ctx, gg, input, grad, wshape, stride, padding, dilation, groups):
+def _(ctx, gg, input, grad, wshape, stride, padding, dilation, groups, cols=None):
     need = ctx.needs_input_grad
     gi = _conv_input_grad(grad, gg, input.shape, stride, padding, dilation, groups) \
         if need[0] else None

@@ -62,7 +62,7 @@ def _index_message(shape, key, message):
                    for k in ks if k is not None and k is not Ellipsis)
     if consumed(key) > len(shape):
         return f"too many indices for tensor of dimension {len(shape)}"
-    cut = key.index(Ellipsis) if any(k is Ellipsis for k in key) else len(key)
+    cut = next((i for i, k in enumerate(key) if k is Ellipsis), len(key))
     for part, dim in ((key[:cut], 0), (key[cut + 1:], len(shape) - consumed(key[cut + 1:]))):
         for k in part:
             if isinstance(k, np.ndarray) and k.dtype == np.bool_:
@@ -75,15 +75,30 @@ def _index_message(shape, key, message):
     return message.replace("axis", "dimension")
 
 
-def _basic_node(args):
-    """torch applies a basic key one entry at a time; the node is that of the last one."""
-    last = next((k for k in reversed(args[1]) if k is not Ellipsis), Ellipsis)
-    return "AliasBackward0" if last is Ellipsis else "UnsqueezeBackward0" if last is None \
-        else "SliceBackward0" if isinstance(last, slice) else "SelectBackward0"
+def _basic_node(shape, key, whole):
+    """torch applies a basic key one entry at a time and names the node after the last op;
+    in a tuple key, a slice over a whole dim is no op (`whole`: the key was not a tuple)."""
+    dim, last = 0, "AliasBackward0"
+    cut = next((i for i, k in enumerate(key) if k is Ellipsis), len(key))
+    for i, k in enumerate(key):
+        if i == cut:
+            dim = len(shape) - sum(1 for k in key[cut + 1:] if k is not None)
+        elif k is None:
+            last = "UnsqueezeBackward0"
+        elif isinstance(k, slice):
+            if whole or k.indices(shape[dim]) != (0, shape[dim], 1):
+                last = "SliceBackward0"
+            dim += 1
+        else:
+            last = "SelectBackward0"
+            dim += 1
+    return last
 
 
-@op(method=False, saves=False, view=True, node=_basic_node)
-def _basic_index(input, key):
+@op(method=False, saves=False, view=True, node=lambda args: args[2])
+def _basic_index(input, key, node):
+    """input[key] for a key of ints, slices, None and Ellipsis (a view); `node` is the name
+    torch gives the graph node."""
     # a trailing Ellipsis keeps a full integer index a 0-dim view (NumPy gives a copy)
     return _numpy_index(input, key if any(k is Ellipsis for k in key) else key + (Ellipsis,))
 
@@ -93,12 +108,16 @@ def _index(input, key):
     return _numpy_index(input, key)
 
 
-def _getitem_backward(ctx, grad, input, key):
+def _getitem_backward(ctx, grad, input, key, node=None):
     return _index_grad(grad, ctx._meta[0][0], key)
 
 
 for _f in (_basic_index, _index):
     _f.backward(_getitem_backward)
+
+
+def _basic(self, key, whole=False):
+    return _basic_index(self, key, _basic_node(self._data.shape, key, whole))
 
 
 def _ints_first(key):
@@ -124,10 +143,10 @@ def __getitem__(self, key):
     """torch indexing: basic keys give views, tensors/lists/masks give copies."""
     k, basic = _convert_key(key)
     if basic:
-        return _basic_index(self, k)
+        return _basic(self, k, not isinstance(key, tuple))
     split = _ints_first(k)
     if split is not None:
-        return _index(_basic_index(self, split[0]), split[1])
+        return _index(_basic(self, split[0]), split[1])
     return _index(self, k)
 
 
@@ -267,6 +286,14 @@ def _check_src(input, src, name):
         raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
 
 
+def _as_scalar_of(value, np_dtype):
+    """A Python number converted as torch converts it into an integer tensor (truncated,
+    wrapped around)."""
+    if np_dtype.kind in "iu" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return wrap_int(int(value), np_dtype)
+    return value
+
+
 def _src_grad(grad, index, dim, src_shape):
     """The gradient of scatter's src: grad gathered at index, zeros where src was unused."""
     g = grad.gather(dim, index)
@@ -280,7 +307,7 @@ def scatter(input, dim, index, src=None, value=None, reduce=None):
     """A copy of input with src (or a scalar value, cast to input's dtype) written at index
     along dim."""
     if src is None:
-        src = value
+        src = _as_scalar_of(value, input.dtype)
     _check_src(input, src, "scatter")
     _check_index(index, "scatter")
     d = wrap_dim(dim, input.ndim)
@@ -386,7 +413,9 @@ def masked_fill(input, mask, value):
     if isinstance(value, np.ndarray) and value.ndim:
         raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
                            f"tensor with {value.ndim} dimension(s).")
-    if input.dtype.kind in "iu" and isinstance(value, (int, float)):
+    if input.dtype.kind in "iu" and type(value) is int:
+        value = wrap_int(value, input.dtype)
+    elif input.dtype.kind in "iu" and type(value) is float:
         info = np.iinfo(input.dtype)
         if not info.min <= value <= info.max:
             ctype = {"int32": "int", "int16": "short"}.get(input.dtype.name,

@@ -3,7 +3,7 @@
 import numpy as np
 
 from .._tensor import Tensor
-from ._registry import op
+from ._registry import op, write_out, wrap_int
 from ._util import type_name
 
 
@@ -39,13 +39,19 @@ def _(ctx, grad, input, mat2):
     return (grad.mm(mat2.t()) if need[0] else None), (input.t().mm(grad) if need[1] else None)
 
 
-@op(node="AddmmBackward0")
+@op(node="AddmmBackward0", inplace=True)
 def addmm(input, mat1, mat2, beta=1, alpha=1):
     """beta * input + alpha * (mat1 @ mat2)."""
     if mat1.ndim != 2 or mat2.ndim != 2 or mat1.shape[1] != mat2.shape[0]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_shape_str(mat1)} and "
                            f"{_shape_str(mat2)})")
     _same_dtype("addmm", mat1, mat2)
+    if mat1.dtype.kind in "iu":     # integer tensors: scalars truncated and wrapped, as torch
+        if (isinstance(alpha, float) or isinstance(beta, float)) and mat1.shape[1] == 0 and \
+                mat1.shape[0] * mat2.shape[1]:
+            raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                               f"{type_name(mat1.dtype)}")
+        alpha, beta = (wrap_int(int(v), mat1.dtype) for v in (alpha, beta))
     prod = mat1 @ mat2
     if alpha != 1:
         prod *= alpha
@@ -101,7 +107,20 @@ def _(ctx, grad, input, other):
     return grad * other, grad * input
 
 
-inner = dot
+def inner(input, other, *, out=None):
+    """Sum over the last dims of both: result shape input.shape[:-1] + other.shape[:-1]."""
+    if input.dim() == 0 or other.dim() == 0:
+        r = input * other
+    else:
+        k = input.shape[-1]
+        if other.shape[-1] != k:
+            raise RuntimeError(f"inner() the last dimension must match on both input tensors but "
+                               f"got shapes {list(input.shape)} and {list(other.shape)}")
+        rows = int(np.prod(input.shape[:-1]))
+        cols = int(np.prod(other.shape[:-1]))
+        r = mm(input.reshape(rows, k), other.reshape(cols, k).t()).reshape(
+            input.shape[:-1] + other.shape[:-1])
+    return r if out is None else write_out(out, r, "inner")
 
 
 @op(node="MvBackward0")
@@ -117,9 +136,10 @@ def _(ctx, grad, input, vec):
     return grad.unsqueeze(1) * vec, input.t().mv(grad)
 
 
-def outer(input, vec2):
+def outer(input, vec2, *, out=None):
     """Outer product of two 1-D tensors."""
-    return input.unsqueeze(1) * vec2.unsqueeze(0)
+    r = input.unsqueeze(1) * vec2.unsqueeze(0)
+    return r if out is None else write_out(out, r, "outer")
 
 
 ger = outer
@@ -176,6 +196,7 @@ Tensor.matmul = matmul
 Tensor.__matmul__ = matmul
 Tensor.__rmatmul__ = lambda self, other: matmul(other, self)
 Tensor.outer = Tensor.ger = outer
+Tensor.inner = inner
 
 
 def einsum(equation, *operands):
@@ -193,24 +214,51 @@ def _einsum(equation, *operands):
 @_einsum.backward
 def _(ctx, grad, equation, *operands):
     lhs, arrow, rhs = equation.partition("->")
-    ins = lhs.split(",")
-    if not arrow:
-        rhs = "".join(sorted(c for c in set(lhs) if c.isalpha() and lhs.count(c) == 1))
-    grads = [None]
-    for i, t in enumerate(operands):
-        if not ctx.needs_input_grad[i + 1]:
-            grads.append(None)
-            continue
-        others = [o for j, o in enumerate(operands) if j != i]
-        other_specs = [s for j, s in enumerate(ins) if j != i]
-        target = ins[i]
-        if len(set(target)) != len(target) or "." in target:
-            raise RuntimeError("einsum backward with repeated indices or ellipsis in one operand "
-                               "is not supported by ember")
-        spec = ",".join([rhs] + other_specs) + "->" + target
-        missing = [c for c in target if c not in rhs and c not in "".join(other_specs)]
-        if missing:
-            raise RuntimeError("einsum backward: an index summed only in one operand is not "
-                               "supported by ember")
-        grads.append(_einsum(spec, grad, *others))
-    return tuple(grads)
+    specs = lhs.split(",")
+    if not arrow:       # implicit output: broadcast dims, then the letters seen once, sorted
+        rhs = ("..." if "..." in lhs else "") + "".join(
+            sorted(c for c in set(lhs) if c.isalpha() and lhs.count(c) == 1))
+    return (None,) + tuple(_einsum_grad(grad, rhs, specs, operands, i)
+                           if ctx.needs_input_grad[i + 1] else None
+                           for i in range(len(operands)))
+
+
+def _einsum_grad(grad, rhs, specs, operands, i):
+    """The gradient of operand i, itself an einsum: grad with the other operands gives the
+    operand's distinct letters; a letter summed inside the operand alone comes back as a
+    broadcast (ones), a repeated letter as a diagonal (an identity)."""
+    from .creation import eye, ones
+    spec = specs[i].replace("...", ".")
+    others = [specs[j] for j in range(len(specs)) if j != i]
+    known = set(rhs + "".join(others))
+    sizes = _letter_sizes(spec, operands[i].shape)
+    target = "".join(c for k, c in enumerate(spec) if c == "." or (c in known and
+                                                                    c not in spec[:k]))
+    g = _einsum(",".join([rhs] + others) + "->" + target.replace(".", "..."), grad,
+                *(operands[j] for j in range(len(specs)) if j != i))
+    if target == spec:
+        return g
+    fresh = iter(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in rhs + "".join(specs))
+    subs, tensors, out = [target.replace(".", "...")], [g], []
+    opts = {"dtype": grad.dtype, "device": grad.device}
+    for k, c in enumerate(spec):
+        if c in spec[:k] and c != ".":              # a repeated letter: on the diagonal only
+            z = next(fresh)
+            subs.append(c + z)
+            tensors.append(eye(sizes[c], **opts))
+            c = z
+        elif c not in known and c != ".":           # summed in this operand only: broadcast
+            subs.append(c)
+            tensors.append(ones(sizes[c], **opts))
+        out.append(c)
+    return _einsum(",".join(subs) + "->" + "".join(out).replace(".", "..."), *tensors)
+
+
+def _letter_sizes(spec, shape):
+    """The size of each letter of one operand's subscripts ('.' stands for '...')."""
+    cut = spec.find(".")
+    if cut < 0:
+        return dict(zip(spec, shape))
+    tail = spec[cut + 1:]
+    return {**dict(zip(spec[:cut], shape)),
+            **dict(zip(tail, shape[len(shape) - len(tail):]))}

@@ -180,13 +180,16 @@ def _targets(input, target, weight, ignore_index):
     """Per sample: the class index (0 where ignored) and its weight (0 where ignored), with
     torch's checks. input is (N, C, *d) or (C,), target (N, *d) or ()."""
     valid = target != ignore_index
-    t = np.where(valid, target, 0).astype(np.int64, copy=False)
+    t = target.astype(np.int64, copy=False) if valid.all() else \
+        np.where(valid, target, 0).astype(np.int64, copy=False)
     c = input.shape[1] if input.ndim > 1 else input.shape[0]
-    bad = (t < 0) | (t >= c)
-    if bad.any():
+    if t.size and (t.min() < 0 or t.max() >= c):
+        bad = (t < 0) | (t >= c)
         raise IndexError(f"Target {int(target[bad].flat[0])} is out of bounds.")
-    w = weight[t] if weight is not None else np.ones(t.shape, input.dtype)
-    return t, np.where(valid, w, 0).astype(input.dtype, copy=False), valid
+    w = valid.astype(input.dtype)
+    if weight is not None:
+        w *= weight[t]
+    return t, w, valid
 
 
 def _nll_reduce(picked, w, reduction):
@@ -201,6 +204,8 @@ def _pick(a, t):
     """a[n, t[n, ...], ...]: the class dim is 1 (0 for a single (C,) sample)."""
     if a.ndim == 1:
         return a[t]
+    if a.ndim == 2:
+        return a[np.arange(a.shape[0]), t]
     return np.take_along_axis(a, t[:, None], 1)[:, 0]
 
 
@@ -216,6 +221,9 @@ def _nll_grad(grad, input, target, weight, reduction, ignore_index):
     onehot = np.zeros(input.shape, input._data.dtype)
     if input.dim() == 1:
         onehot[t] = 1
+    elif input.dim() == 2:
+        onehot[np.arange(t.shape[0]), t] = 1
+        coef = coef.unsqueeze(1)
     else:
         np.put_along_axis(onehot, t[:, None], 1, 1)
         coef = coef.unsqueeze(1)
@@ -251,3 +259,74 @@ def _(ctx, grad, input, target, weight, reduction, ignore_index):
 
 
 __all__ = []
+
+
+# -- connectionist temporal classification ---------------------------------------------------
+def _logsumexp(*arrays):
+    m = np.maximum.reduce(arrays)
+    safe = np.where(np.isfinite(m), m, 0)
+    with np.errstate(divide="ignore"):
+        return np.log(sum(np.exp(a - safe) for a in arrays)) + safe
+
+
+def _shift(a, k):
+    """a moved k positions right along its last dim, -inf filling in."""
+    out = np.full_like(a, -np.inf)
+    out[..., k:] = a[..., :a.shape[-1] - k]
+    return out
+
+
+@op(ctx=True, method=False, node="CtcLossBackward0")
+def _ctc_loss(ctx, log_probs, targets, input_lengths, target_lengths, blank, zero_infinity):
+    """Negative log likelihood of each target under CTC (forward-backward in log space over
+    the blank-extended targets, vectorised over the batch, a loop over time). targets: (N, S)
+    padded; the lengths are tuples of ints."""
+    T, N, C = log_probs.shape
+    il, tl = np.asarray(input_lengths), np.asarray(target_lengths)
+    S = targets.shape[1]
+    ext = np.full((N, 2 * S + 1), blank, np.int64)
+    ext[:, 1::2] = targets
+    L = 2 * tl + 1                                          # extended length per sample
+    pos = np.arange(2 * S + 1)
+    alive = pos < L[:, None]
+    skip = np.zeros(ext.shape, bool)
+    skip[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
+    emit = np.take_along_axis(log_probs, np.broadcast_to(ext, (T, N, 2 * S + 1)), 2)
+    emit = np.where(alive, emit, -np.inf)
+    neg = np.full(ext.shape, -np.inf, log_probs.dtype)
+    alpha = np.empty(emit.shape, log_probs.dtype)
+    alpha[0] = np.where(pos < 2, emit[0], -np.inf)
+    for t in range(1, T):
+        a = alpha[t - 1]
+        alpha[t] = _logsumexp(a, _shift(a, 1), np.where(skip, _shift(a, 2), neg)) + emit[t]
+    beta = np.full(emit.shape, -np.inf, log_probs.dtype)
+    rows = np.arange(N)
+    last = il - 1
+    for t in range(T - 1, -1, -1):
+        b = beta[t + 1] if t + 1 < T else neg
+        nxt = np.where(np.roll(skip, -2, 1) & (pos < 2 * S - 1), _shift(b[:, ::-1], 2)[:, ::-1],
+                       neg)
+        beta[t] = _logsumexp(b, _shift(b[:, ::-1], 1)[:, ::-1], nxt) + emit[t]
+        start = last == t                                    # the sequence's last frame
+        beta[t, start] = np.where(pos >= L[start, None] - 2, emit[t, start], -np.inf)
+        beta[t, last < t] = -np.inf
+    end = alpha[last, rows]
+    nll = -_logsumexp(end[rows, L - 1], np.where(L > 1, end[rows, np.maximum(L - 2, 0)], -np.inf))
+    # d nll / d log_probs, as torch computes it: exp(lp) - exp(log(sum alpha beta) + nll - lp)
+    with np.errstate(invalid="ignore"):
+        ab = np.exp(alpha + beta + nll[None, :, None])
+    acc = np.zeros(log_probs.shape, log_probs.dtype)
+    t_idx = np.broadcast_to(np.arange(T)[:, None, None], ab.shape)
+    n_idx = np.broadcast_to(rows[None, :, None], ab.shape)
+    np.add.at(acc, (t_idx, n_idx, np.broadcast_to(ext, ab.shape)), ab)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        grad = np.exp(log_probs) - np.exp(np.log(acc) - log_probs)
+    grad[:, ~np.isfinite(nll)] = 0 if zero_infinity else np.nan   # impossible targets
+    grad[np.arange(T)[:, None] >= il[None, :]] = 0
+    ctx.grad = grad.astype(log_probs.dtype, copy=False)
+    return nll.astype(log_probs.dtype, copy=False)
+
+
+@_ctc_loss.backward
+def _(ctx, grad, log_probs, targets, input_lengths, target_lengths, blank, zero_infinity):
+    return grad.view(1, -1, 1) * wrap(ctx.grad), None

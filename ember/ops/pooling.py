@@ -7,6 +7,8 @@ Windows are strided slices of the padded input, one per kernel element, so a 2x2
 three np.maximum calls. Each backward is an op whose own backward is the forward's adjoint,
 so double backward works.
 """
+import functools
+
 import numpy as np
 
 from .._tensor import wrap
@@ -24,6 +26,7 @@ def _pool_size(n, k, s, p, d, ceil_mode):
     return o
 
 
+@functools.lru_cache(maxsize=512)
 def pool_geometry(shape, kernel, stride, padding, dilation, ceil_mode):
     """Geometry of a pooling op on the last len(kernel) dims of `shape`, with torch's checks;
     the right padding is extended for ceil_mode's partial windows."""
@@ -149,6 +152,7 @@ def _(ctx, grad, gg, input, out, kernel_size, stride, padding, dilation, ceil_mo
 
 
 # -- average pooling -------------------------------------------------------------------------
+@functools.lru_cache(maxsize=512)
 def _avg_setup(shape, kernel_size, stride, padding, ceil_mode, count_include_pad,
                divisor_override):
     """Geometry and divisor (a number, or an array over the output where windows are

@@ -568,3 +568,21 @@ def test_sigmoid_tanh_aliases():
     x = rnd(3, 4)
     close(F.sigmoid(ember.from_numpy(x)), torch.sigmoid(torch.from_numpy(x)), 1e-6, 1e-6)
     close(F.tanh(ember.from_numpy(x)), torch.tanh(torch.from_numpy(x)), 1e-6, 1e-6)
+
+
+@pytest.mark.parametrize("kw", [
+    {}, {"need_weights": False}, {"average_attn_weights": False},
+    {"key_padding_mask": np.array([[False, False, True, False, True]] * 2)},
+    {"attn_mask": np.tri(3, 5, 1, dtype=bool) == 0},
+    {"attn_mask": rnd(3, 5, seed=4), "bias": True, "zero_attn": True}])
+def test_multi_head_attention_forward(kw):
+    kw = dict(kw)
+    bias, zero_attn = kw.pop("bias", False), kw.pop("zero_attn", False)
+    E, H = 4, 2
+    args = [G(rnd(3, 2, E)), G(rnd(5, 2, E, seed=1)), G(rnd(5, 2, E, seed=2)), E, H,
+            G(rnd(3 * E, E, seed=3)), G(rnd(3 * E, seed=4)),
+            G(rnd(1, 1, E, seed=5)) if bias else None, G(rnd(1, 1, E, seed=6)) if bias else None,
+            zero_attn, 0.0, G(rnd(E, E, seed=7)), G(rnd(E, seed=8))]
+    run("multi_head_attention_forward", *args, **kw)
+    unbatched = [G(a.a[:, 0]) if isinstance(a, G) and i < 3 else a for i, a in enumerate(args)]
+    run("multi_head_attention_forward", *unbatched, need_weights=True)

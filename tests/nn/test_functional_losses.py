@@ -199,3 +199,19 @@ def test_margin_gradchecks():
     check_grads("kl_div", G(rnd(3, 2, dtype=f64)), G(probs(3, 2).astype(f64)),
                 reduction="batchmean", double=True)
     both_raise("multi_margin_loss", rnd(3, 4), labels(4, 3), 3)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("zero_infinity", [False, True])
+def test_ctc_loss(reduction, zero_infinity):
+    T, N, C, S = 7, 4, 5, 3
+    lp = np.log(rnd(T, N, C, low=0.05, high=1.0))
+    lp -= np.log(np.exp(lp).sum(-1, keepdims=True))
+    targets = np.array([[1, 2, 2], [3, 1, 0], [4, 4, 4], [1, 0, 0]])
+    il, tl = np.array([7, 6, 4, 5]), np.array([3, 2, 3, 0])       # sample 2 is impossible
+    run("ctc_loss", G(lp), targets, il, tl, reduction=reduction, zero_infinity=zero_infinity,
+        rtol=1e-4, atol=1e-4)
+    flat = np.concatenate([t[:n] for t, n in zip(targets, tl)])
+    run("ctc_loss", G(lp), flat, tuple(il), tuple(tl), 0, reduction, True, rtol=1e-4, atol=1e-4)
+    run("ctc_loss", G(lp[:, 0]), targets[0], il[:1], tl[:1], reduction=reduction,
+        rtol=1e-4, atol=1e-4)
