@@ -21,8 +21,7 @@ from . import random
 from .ops import *            # noqa: F401,F403
 from .ops import (sum, max, min, all, any, abs, round, pow, range, div, mean, prod, std,  # noqa
                   var, norm, where)
-import importlib as _importlib
-linalg = _importlib.import_module(".linalg", __name__)  # `from .ops import *` brought ops.linalg
+from . import linalg
 from . import cuda
 from . import optim
 from ._printing import set_printoptions, get_printoptions  # noqa: F401

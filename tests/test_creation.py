@@ -108,8 +108,8 @@ def test_like_and_new_constructors():
             return [m.zeros_like(x), m.ones_like(x), m.full_like(x, 2.7), m.empty_like(x).fill_(1),
                     m.ones_like(x, dtype=m.float64), x.new_zeros(3), x.new_ones((2, 2)),
                     x.new_full((2,), 3), x.new_empty(3).fill_(0), x.new_tensor([1, 2]),
-                    x.new_tensor([1.5]), m.zeros_like(x, requires_grad=True) if x.is_floating_point()
-                    else m.zeros_like(x)]
+                    x.new_tensor([1.5]),
+                    m.zeros_like(x, requires_grad=x.is_floating_point())]
         for e, t in zip(run(ember), run(torch)):
             assert_same(e, t)
             assert e.requires_grad == t.requires_grad

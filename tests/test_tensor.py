@@ -7,7 +7,7 @@ from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import ember
-from _compare import assert_same, dtype_name, raises_like
+from _compare import assert_same, raises_like
 
 CONVERSIONS = ["float", "double", "long", "int", "bool", "half", "short", "char", "byte", "cpu"]
 
@@ -51,9 +51,9 @@ def test_to_keeps_autograd():
 
 
 def test_type_strings():
-    for dt, name in [("float32", "FloatTensor"), ("float64", "DoubleTensor"), ("int64", "LongTensor"),
-                     ("int32", "IntTensor"), ("uint8", "ByteTensor"), ("bool", "BoolTensor"),
-                     ("float16", "HalfTensor"), ("int8", "CharTensor"), ("int16", "ShortTensor")]:
+    for dt, name in [("float32", "FloatTensor"), ("float64", "DoubleTensor"),
+                     ("int64", "LongTensor"), ("int32", "IntTensor"), ("uint8", "ByteTensor"),
+                     ("bool", "BoolTensor"), ("float16", "HalfTensor"), ("int8", "CharTensor"), ("int16", "ShortTensor")]:
         e = ember.zeros(2, dtype=getattr(ember, dt))
         assert e.type() == torch.zeros(2, dtype=getattr(torch, dt)).type() == "torch." + name
         assert ember.typename(e) == torch.typename(torch.zeros(2, dtype=getattr(torch, dt)))

@@ -7,7 +7,7 @@ frees its saved tensors right after it ran.
 import numpy as np
 
 from . import grad_mode
-from .graph import AccumulateGrad, current_edge
+from .graph import AccumulateGrad, current_edge, on_device_of
 
 
 def _make_grads(tensors, grads):
@@ -20,9 +20,9 @@ def _make_grads(tensors, grads):
             if t._data.dtype.kind not in "fc":
                 raise RuntimeError("grad can be implicitly created only for real scalar outputs "
                                    f"but got {t.dtype}")
-            g = wrap(np.ones(t._data.shape, t._data.dtype))
+            g = wrap(np.ones_like(t._data))          # NumPy dispatches to CuPy on a GPU
         elif not isinstance(g, Tensor):
-            g = wrap(np.asarray(g, t._data.dtype))
+            g = wrap(on_device_of(np.asarray(g, t._data.dtype), t._data))
         elif g._data.shape != t._data.shape:
             raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {g.shape} and "
                                f"output[0] has a shape of {t.shape}.")

@@ -94,7 +94,8 @@ class AccumulateGrad(Node):
                 # slot, the name `data` and getrefcount's argument. A gradient given by the
                 # user, or already handed to another leaf, is copied.
                 data = g._data
-                owned = data.base is None and data.flags.writeable and sys.getrefcount(data) <= 3
+                owned = data.base is None and getattr(data.flags, "writeable", True) and \
+                    sys.getrefcount(data) <= 3
                 var.grad = g.detach() if owned else g.detach().clone()
         elif g.requires_grad or var.grad.requires_grad:
             var.grad = var.grad + g
@@ -113,23 +114,33 @@ def accumulator_of(tensor):
     return node
 
 
+def _addresses(shape, strides, start=0):
+    """The byte offset of each element (in C order) of an array of these shape and strides."""
+    addr = np.full(shape, start, np.int64)
+    for d, (n, stride) in enumerate(zip(shape, strides)):
+        addr = addr + (np.arange(n, dtype=np.int64) * stride).reshape(
+            (n,) + (1,) * (len(shape) - d - 1))
+    return addr
+
+
 def view_positions(base, view):
     """For each element of `view` (an array sharing `base`'s memory), its index in base's
-    C-order flattening."""
+    C-order flattening (a NumPy array)."""
     b, v = base._data, view._data
-    start = base.data_ptr()
-    addr = np.full(v.shape, view.data_ptr() - start, np.int64)
-    for d, (n, stride) in enumerate(zip(v.shape, v.strides)):
-        addr = addr + (np.arange(n, dtype=np.int64) * stride).reshape((n,) + (1,) * (v.ndim - d - 1))
+    addr = _addresses(v.shape, v.strides, view.data_ptr() - base.data_ptr())
     if b.flags.c_contiguous:
         return addr // b.itemsize
-    base_addr = np.zeros(b.shape, np.int64)
-    for d, (n, stride) in enumerate(zip(b.shape, b.strides)):
-        base_addr = base_addr + (np.arange(n, dtype=np.int64) * stride).reshape(
-            (n,) + (1,) * (b.ndim - d - 1))
-    base_addr = base_addr.reshape(-1)
+    base_addr = _addresses(b.shape, b.strides).reshape(-1)
     order = np.argsort(base_addr, kind="stable")
     return order[np.searchsorted(base_addr[order], addr)]
+
+
+def on_device_of(host, like):
+    """NumPy array `host` moved to the device of array `like` (itself on the CPU)."""
+    if isinstance(like, np.ndarray):
+        return host
+    from .._device import array_module, device_of
+    return array_module(device_of(like)).asarray(host)
 
 
 class CopySlices(Node):
@@ -146,14 +157,14 @@ class CopySlices(Node):
         from .._tensor import wrap
         g = grads[0]
         flat = g.reshape(-1)
-        pos = wrap(self._pos)
+        pos = wrap(on_device_of(self._pos, g._data))
         region = flat[pos]
         result = list(self._fn.apply([region]))
         if self.next_functions[0][0] is None:
             return [None] + result[1:]
         keep = np.ones(flat.shape, g._data.dtype)
         keep[self._pos] = 0
-        rest = g * wrap(keep.reshape(g.shape))
+        rest = g * wrap(on_device_of(keep.reshape(g.shape), g._data))
         if result[0] is not None:
             rest = rest.reshape(-1).index_add(0, pos.reshape(-1), result[0].reshape(-1))
         return [rest.reshape(g.shape)] + result[1:]
@@ -189,7 +200,7 @@ def refresh_view(view, positions=None):
     prev = grad_mode._enabled[0]
     grad_mode._enabled[0] = True
     try:
-        fresh = base.reshape(-1)[wrap(positions)]
+        fresh = base.reshape(-1)[wrap(on_device_of(positions, base._data))]
     finally:
         grad_mode._enabled[0] = prev
     view.grad_fn = fresh.grad_fn

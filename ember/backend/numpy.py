@@ -1,4 +1,6 @@
-"""NumPy kernels that NumPy itself lacks: erf and erfinv (NumPy has no special functions)."""
+"""NumPy kernels that NumPy itself lacks: erf and erfinv (NumPy has no special functions), and
+the window kernels of convolution and pooling (im2col / col2im over strided views, the conv
+GEMMs, max / sum over pooling windows)."""
 import math
 
 import numpy as np
@@ -65,7 +67,8 @@ class ConvGeometry:
         self.spatial = spatial
         self.P = tuple(n + a + b for n, a, b in zip(spatial, lo, hi))
         self.O = out if out is not None else tuple(
-            (p - d * (k - 1) - 1) // s + 1 for p, k, s, d in zip(self.P, kernel, stride, dilation))
+            (p - d * (k - 1) - 1) // s + 1
+            for p, k, s, d in zip(self.P, kernel, stride, dilation))
         self.flat = flat and all(s == 1 for s in stride)
         pitch = [1] * len(self.P)
         for i in range(len(self.P) - 2, -1, -1):
@@ -73,23 +76,21 @@ class ConvGeometry:
         self.pitch = tuple(pitch)
         if self.flat:
             self.E = (self.O[0],) + self.P[1:]
-            self.slack = sum((k - 1) * d * p for k, d, p in zip(kernel[1:], dilation[1:], pitch[1:]))
+            self.slack = sum((k - 1) * d * p
+                             for k, d, p in zip(kernel[1:], dilation[1:], pitch[1:]))
         else:
             self.E = self.O
             self.slack = 0
         self.Q = _prod(self.E)
         self.crop_out = (Ellipsis,) + tuple(slice(0, o) for o in self.O)
         self.crop_in = (Ellipsis,) + tuple(slice(a, a + n) for a, n in zip(lo, spatial))
-
-    def offsets(self):
-        """(kernel index, flat offset in the padded plane) of each kernel element."""
-        for idx in np.ndindex(*self.K):
-            yield idx, sum(i * d * p for i, d, p in zip(idx, self.d, self.pitch))
-
-    def window(self, idx):
-        """The slice of the padded input that kernel element idx sees at every output."""
-        return (Ellipsis,) + tuple(slice(i * d, i * d + s * (o - 1) + 1, s)
-                                   for i, d, s, o in zip(idx, self.d, self.s, self.O))
+        # per kernel element: its index, its flat offset in the padded plane, and the slice
+        # of the padded input it sees at every output
+        self.elements = [
+            (idx, sum(i * d * p for i, d, p in zip(idx, dilation, self.pitch)),
+             (Ellipsis,) + tuple(slice(i * d, i * d + s * (o - 1) + 1, s)
+                                 for i, d, s, o in zip(idx, dilation, stride, self.O)))
+            for idx in np.ndindex(*kernel)]
 
 
 def padded(x, lo, hi, slack=0, fill=0):
@@ -130,7 +131,8 @@ def im2col(x, g, channel_major=False):
     win = _windows(x, g)
     if channel_major:
         k = len(g.K)
-        win = win.transpose((1,) + tuple(range(2, 2 + k)) + (0,) + tuple(range(2 + k, win.ndim)))
+        win = win.transpose((1,) + tuple(range(2, 2 + k)) + (0,) +
+                            tuple(range(2 + k, win.ndim)))
         return win.reshape(C * _prod(g.K), N * g.Q)
     return win.reshape(N, C * _prod(g.K), g.Q)
 
@@ -151,22 +153,24 @@ def col2im(cols, shape, g, channel_major=False):
         it = buf.itemsize
         rows = as_strided(buf, (C, N, plane + g.slack), (plane * it, C * plane * it, it))
         Q = g.Q
-        for idx, off in g.offsets():
+        for idx, off, _ in g.elements:
             rows[:, :, off:off + Q] += cols[(slice(None),) + idx]
         gp = buf[:N * C * plane].reshape((N, C) + g.P)
     else:
         gp = np.zeros((N, C) + g.P, cols.dtype)
         gpt = gp.transpose((1, 0) + tuple(range(2, gp.ndim)))
-        for idx in np.ndindex(*g.K):
-            gpt[g.window(idx)] += cols[(slice(None),) + idx].reshape((C, N) + g.O)
+        for idx, _, window in g.elements:
+            gpt[window] += cols[(slice(None),) + idx].reshape((C, N) + g.O)
     return gp[g.crop_in]
 
 
 def channel_major(n, q, ck, co):
-    """Layout choice, by measurement (LeNet and ResNet-18 shapes): a GEMM per sample unless
-    a sample's output is small against its columns (late, wide layers: 7x7 and below), where
-    one GEMM over the whole batch is up to 2x faster."""
-    return 4 * q < ck
+    """Layout choice, by measurement on LeNet and ResNet-18 shapes: a GEMM per sample (its
+    columns made block by block, in cache), unless a sample's output is small against its
+    columns (late, wide layers: one GEMM over the batch is up to 2x faster), or the samples'
+    GEMMs are too small for BLAS to thread while the batch's is large (LeNet's second conv at
+    batch 64)."""
+    return 4 * q < ck or (q * ck < 1 << 16 and n * q * ck * co >= 1 << 24)
 
 
 def _grad_grid(gy, g, groups, cm):
@@ -185,21 +189,30 @@ def _grad_grid(gy, g, groups, cm):
     return ge.reshape(N, groups, Co // groups, g.Q)
 
 
+def _sample_blocks(n, sample_bytes, target=1 << 20):
+    """Ranges of samples whose columns total about `target` bytes: a block is copied out and
+    multiplied while it is still in cache, which is 2-3x faster than one pass over all the
+    columns when a sample's columns are small (LeNet-sized layers)."""
+    step = max(1, target // max(sample_bytes, 1))
+    return [(s, min(s + step, n)) for s in range(0, n, step)]
+
+
 def conv_forward(x, w, g, groups):
-    """Cross-correlation of x (N, C, *S) with w (Co, C/groups, *K): (N, Co, *O), and the
-    columns (which conv_weight_grad can take instead of copying them again)."""
+    """Cross-correlation of x (N, C, *S) with w (Co, C/groups, *K): (N, Co, *O)."""
     N, C = x.shape[:2]
     Co = w.shape[0]
-    cm = channel_major(N, g.Q, C * _prod(g.K), Co)
-    cols = im2col(x, g, cm)
+    ck = C * _prod(g.K)
     wg = w.reshape(groups, Co // groups, -1)
-    if cm:
-        y = np.matmul(wg, cols.reshape(groups, -1, N * g.Q)).reshape((Co, N) + g.E)
-        y = np.ascontiguousarray(y[g.crop_out].transpose((1, 0) + tuple(range(2, y.ndim))))
-    else:
-        y = np.matmul(wg, cols.reshape(N, groups, -1, g.Q)).reshape((N, Co) + g.E)
-        y = y if g.E == g.O else np.ascontiguousarray(y[g.crop_out])
-    return y, cols
+    if channel_major(N, g.Q, ck, Co):
+        cols = im2col(x, g, True).reshape(groups, -1, N * g.Q)
+        y = np.matmul(wg, cols).reshape((Co, N) + g.E)
+        return np.ascontiguousarray(y[g.crop_out].transpose((1, 0) + tuple(range(2, y.ndim))))
+    y = np.empty((N, groups, Co // groups, g.Q), np.result_type(x, w))
+    for s0, s1 in _sample_blocks(N, ck * g.Q * x.itemsize):
+        cols = im2col(x[s0:s1], g).reshape(s1 - s0, groups, -1, g.Q)
+        np.matmul(wg, cols, out=y[s0:s1])
+    y = y.reshape((N, Co) + g.E)
+    return y if g.E == g.O else np.ascontiguousarray(y[g.crop_out])
 
 
 def conv_input_grad(gy, w, shape, g, groups):
@@ -211,18 +224,20 @@ def conv_input_grad(gy, w, shape, g, groups):
     return col2im(np.matmul(wt, ge), shape, g, cm)
 
 
-def conv_weight_grad(x, gy, wshape, g, groups, cols=None):
-    """Gradient of conv_forward with respect to w (of `wshape`); `cols`: the forward's."""
-    N, Co = gy.shape[:2]
-    cm = channel_major(N, g.Q, x.shape[1] * _prod(g.K), Co)
+def conv_weight_grad(x, gy, wshape, g, groups):
+    """Gradient of conv_forward with respect to w (of `wshape`)."""
+    N, C = x.shape[:2]
+    ck = C * _prod(g.K)
+    cm = channel_major(N, g.Q, ck, gy.shape[1])
     ge = _grad_grid(gy, g, groups, cm)
-    if cols is None:
-        cols = im2col(x, g, cm)
     if cm:
-        cols = cols.reshape(groups, -1, N * g.Q)
+        cols = im2col(x, g, True).reshape(groups, -1, N * g.Q)
         return np.matmul(ge, cols.transpose(0, 2, 1)).reshape(wshape)
-    cols = cols.reshape(N, groups, -1, g.Q)
-    return np.matmul(ge, cols.transpose(0, 1, 3, 2)).sum(0).reshape(wshape)
+    gw = 0
+    for s0, s1 in _sample_blocks(N, ck * g.Q * x.itemsize):
+        cols = im2col(x[s0:s1], g).reshape(s1 - s0, groups, -1, g.Q)
+        gw = gw + np.matmul(ge[s0:s1], cols.transpose(0, 1, 3, 2)).sum(0)
+    return gw.reshape(wshape)
 
 
 # -- pooling ---------------------------------------------------------------------------------
@@ -231,8 +246,7 @@ def pool_hits(xp, out, g):
     the outputs whose maximum that element holds (the first one in scan order on ties, as
     torch)."""
     taken = None
-    for idx in np.ndindex(*g.K):
-        sl = g.window(idx)
+    for idx, _, sl in g.elements:
         hit = xp[sl] == out
         if taken is None:
             taken = hit
@@ -263,8 +277,8 @@ def max_pool_backward(xp, out, gy, g):
 def max_pool(xp, g):
     """Window maxima of the (-inf padded) xp: pairwise np.maximum over the strided slices."""
     out = None
-    for idx in np.ndindex(*g.K):
-        v = xp[g.window(idx)]
+    for _, _, window in g.elements:
+        v = xp[window]
         out = v.copy() if out is None else np.maximum(out, v, out=out)
     return out
 

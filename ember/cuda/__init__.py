@@ -43,8 +43,7 @@ def current_device():
 
 
 def set_device(device):
-    index = device if isinstance(device, int) else getattr(device, "index", None) or 0
-    _require().cuda.Device(index).use()
+    _require().cuda.Device(_index(device)).use()
 
 
 def synchronize(device=None):

@@ -182,17 +182,20 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                            f"{label_smoothing}")
     class_dim = 1 if input.dim() > 1 else 0
     c = input.shape[class_dim]
+
+    def weighted(logp):
+        if weight is None:
+            return logp
+        shape = [1] * input.dim()
+        shape[class_dim] = c
+        return logp * weight.view(shape)
+
     if target.shape == input.shape and target.is_floating_point():
-        logp = _nn.log_softmax(input, class_dim)
         if label_smoothing > 0:
             target = target * (1 - label_smoothing) + label_smoothing / c
-        if weight is not None:
-            shape = [1] * input.dim()
-            shape[class_dim] = c
-            logp = logp * weight.view(shape)
-        loss = -(logp * target).sum(class_dim)
+        loss = -(weighted(_nn.log_softmax(input, class_dim)) * target).sum(class_dim)
         if reduction == "mean":
-            return loss.sum() / (input.numel() // c) if input.numel() else loss.sum() / 0
+            return loss.sum() / (input.numel() // c)
         return _apply(loss, reduction)
     _check_nll(input, target, weight)
     if label_smoothing == 0:
@@ -200,13 +203,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     logp = _nn.log_softmax(input, class_dim)
     nll = _loss._nll_loss(logp, target, weight, reduction, ignore_index)
     ignored = wrap(target._data == ignore_index)
-    if weight is not None:
-        shape = [1] * input.dim()
-        shape[class_dim] = c
-        smooth = -(logp * weight.view(shape)).sum(class_dim)
-    else:
-        smooth = -logp.sum(class_dim)
-    smooth = smooth.masked_fill(ignored, 0.0)
+    smooth = (-weighted(logp).sum(class_dim)).masked_fill(ignored, 0.0)
     if reduction == "mean":
         if weight is not None:
             kept = target._data[~ignored._data]

@@ -4,6 +4,7 @@ adaptive, LP pooling and max-unpooling over 1-3 spatial dims. 1-D pooling runs t
 import math
 
 from ..ops import pooling as _pool
+from ..ops._registry import write_out
 from ..ops.conv import _ntuple
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices",
@@ -17,6 +18,8 @@ __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices",
 
 def _pool_tuple(v, n, what, name, allow_none=False):
     """torch's pooling argument rule: one int or a tuple of n (stride may be omitted)."""
+    if type(v) is int:
+        return (v,) * n
     if allow_none and (v is None or isinstance(v, (list, tuple)) and len(v) == 0):
         return None
     if isinstance(v, (list, tuple)) and len(v) not in (1, n):
@@ -96,7 +99,10 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True, divisor_override=None):
+               count_include_pad=True, divisor_override=None, *, out=None):
+    if out is not None:
+        return write_out(out, avg_pool2d(input, kernel_size, stride, padding, ceil_mode,
+                                         count_include_pad, divisor_override), "avg_pool2d")
     return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                      divisor_override, 2)
 

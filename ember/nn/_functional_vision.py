@@ -79,7 +79,7 @@ def pad(input, pad, mode="constant", value=None):
 
 
 # -- interpolation ---------------------------------------------------------------------------
-_LINEAR = {"linear": 1, "bilinear": 2, "trilinear": 3}
+_LINEAR = {"linear": 1, "bilinear": 2, "trilinear": 3, "bicubic": 2}
 
 
 def _output_sizes(input, size, scale_factor, recompute_scale_factor):
@@ -113,33 +113,49 @@ def _output_sizes(input, size, scale_factor, recompute_scale_factor):
     return sizes, [None if recompute_scale_factor else float(s) for s in scales]
 
 
-def _source(n_in, n_out, scale, align_corners, exact_half):
-    """Source coordinate of each output position (torch's area_pixel_compute_source_index)."""
+def _source(n_in, n_out, scale, align_corners, kind):
+    """Source coordinate of each output position (torch's rules: 'nearest' floor(o * ratio),
+    'nearest-exact' (o + 0.5) * ratio, 'linear' / 'cubic' pixel centres, linear clamped at 0;
+    align_corners maps the corner pixels onto each other)."""
     o = np.arange(n_out, dtype=np.float64)
-    if align_corners:
+    if align_corners and kind in ("linear", "cubic"):
         return o * ((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
     ratio = 1.0 / scale if scale is not None else n_in / n_out
-    if exact_half is None:
+    if kind == "nearest":
         return ratio * o
-    return np.maximum(ratio * (o + 0.5) - 0.5, 0.0) if exact_half else ratio * (o + 0.5)
+    if kind == "nearest-exact":
+        return ratio * (o + 0.5)
+    src = ratio * (o + 0.5) - 0.5
+    return np.maximum(src, 0.0) if kind == "linear" else src
 
 
-def _linear_matrix(n_in, n_out, scale, align_corners, dtype):
-    """(n_out, n_in) matrix of linear interpolation weights."""
-    src = _source(n_in, n_out, scale, align_corners, True)
-    i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
-    i1 = np.minimum(i0 + 1, n_in - 1)
-    lam = src - i0
+def _interp_matrix(n_in, n_out, scale, align_corners, cubic, dtype):
+    """(n_out, n_in) matrix of linear or cubic (torch's A = -0.75, borders clamped)
+    interpolation weights: resizing is one small matmul per spatial dim."""
+    src = _source(n_in, n_out, scale, align_corners, "cubic" if cubic else "linear")
+    if cubic:
+        i0 = np.floor(src).astype(np.int64)
+        t = src - i0
+        a = -0.75
+        taps = [((a * (t + 1) - 5 * a) * (t + 1) + 8 * a) * (t + 1) - 4 * a,
+                ((a + 2) * t - (a + 3)) * t * t + 1,
+                ((a + 2) * (1 - t) - (a + 3)) * (1 - t) * (1 - t) + 1,
+                ((a * (2 - t) - 5 * a) * (2 - t) + 8 * a) * (2 - t) - 4 * a]
+        cols = [np.clip(i0 + k - 1, 0, n_in - 1) for k in range(4)]
+    else:
+        i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+        lam = src - i0
+        taps, cols = [1 - lam, lam], [i0, np.minimum(i0 + 1, n_in - 1)]
     m = np.zeros((n_out, n_in))
     rows = np.arange(n_out)
-    np.add.at(m, (rows, i0), 1 - lam)
-    np.add.at(m, (rows, i1), lam)
+    for w, c in zip(taps, cols):
+        np.add.at(m, (rows, c), w)
     return wrap(m.astype(dtype))
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
-    """Resize the spatial dims: nearest, nearest-exact, (bi/tri)linear or area."""
+    """Resize the spatial dims: nearest, nearest-exact, (bi/tri)linear, bicubic or area."""
     if mode in ("nearest", "area", "nearest-exact") and align_corners is not None:
         raise ValueError("align_corners option can only be set with the interpolating modes: "
                          "linear | bilinear | bicubic | trilinear")
@@ -155,7 +171,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode in ("nearest", "nearest-exact"):
         for i, (n_out, scale) in enumerate(zip(sizes, scales)):
             n_in = input.shape[2 + i]
-            src = _source(n_in, n_out, scale, False, None if mode == "nearest" else False)
+            src = _source(n_in, n_out, scale, False, mode)
             idx = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
             out = out.index_select(2 + i, wrap(idx))
         return out
@@ -163,14 +179,14 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         from .functional import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
         return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[nd - 1](input,
                                                                                        sizes)
-    if mode not in _LINEAR:
+    if mode not in _LINEAR and mode != "bicubic":
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported "
                                   f"(got {input.dim()}D) for the modes: nearest | linear | "
                                   f"bilinear | bicubic | trilinear | area | nearest-exact (got "
                                   f"{mode})")
     for i, (n_out, scale) in enumerate(zip(sizes, scales)):
-        m = _linear_matrix(input.shape[2 + i], n_out, scale, bool(align_corners),
-                           input._data.dtype)
+        m = _interp_matrix(input.shape[2 + i], n_out, scale, bool(align_corners),
+                           mode == "bicubic", input._data.dtype)
         out = out.movedim(2 + i, -1).matmul(m.t()).movedim(-1, 2 + i)
     return out.contiguous()
 

@@ -1,9 +1,9 @@
 """torch.nn.functional: the public functions, with torch's names, signatures, defaults and
 errors. The arithmetic lives in ember/ops (conv, pooling, nn, loss); the functions here
 check and normalise arguments, call those ops and compose the rest from existing ember ops.
-Pooling, the losses and the sampling / reshaping functions (pad, interpolate, grid_sample,
-fold, ...) are in _functional_pooling.py, _functional_loss.py and _functional_vision.py and
-re-exported here.
+Pooling, the losses, the sampling / reshaping functions (pad, interpolate, grid_sample,
+fold, ...) and attention are in _functional_pooling.py, _functional_loss.py,
+_functional_vision.py and _functional_attention.py, re-exported here.
 """
 import math
 import warnings
@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import ops
 from .. import random as _random
+from ..ops._registry import write_out
 from .._tensor import wrap
 from ..ops import nn as _nn
 from ..ops.conv import convolution as _convolution, _ntuple
@@ -20,8 +21,10 @@ from . import _reduction as _Reduction             # noqa: F401  (torch's F._Red
 
 
 # -- linear and convolution ------------------------------------------------------------------
-def linear(input, weight, bias=None):
+def linear(input, weight, bias=None, *, out=None):
     """input @ weight.T + bias (addmm for 2-D input with bias, as torch)."""
+    if out is not None:
+        return write_out(out, linear(input, weight, bias), "linear")
     if input.dim() == 2:
         return ops.addmm(bias, input, weight.t()) if bias is not None else input.mm(weight.t())
     if input.dim() == 1 or weight.dim() != 2:
@@ -121,13 +124,6 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 
 # -- activations -----------------------------------------------------------------------------
-def _maybe_inplace(out_of_place, in_place):
-    """F.name(input, ..., inplace=False) over an op and its in-place variant."""
-    def fn(input, *args, inplace=False):
-        return (in_place if inplace else out_of_place)(input, *args)
-    return fn
-
-
 def relu(input, inplace=False):
     return input.relu_() if inplace else _nn.relu(input)
 
@@ -201,41 +197,33 @@ def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
     return rrelu(input, lower, upper, training, True)
 
 
-def gelu(input, approximate="none"):
-    return _nn.gelu(input, approximate)
+def silu(input, inplace=False):
+    return (_nn.silu_ if inplace else _nn.silu)(input)
 
 
-silu = _maybe_inplace(_nn.silu, _nn.silu_)
-mish = _maybe_inplace(_nn.mish, _nn.mish_)
-hardsigmoid = _maybe_inplace(_nn.hardsigmoid, _nn.hardsigmoid_)
-hardswish = _maybe_inplace(_nn.hardswish, _nn.hardswish_)
-for _f, _n in ((silu, "silu"), (mish, "mish"), (hardsigmoid, "hardsigmoid"),
-               (hardswish, "hardswish")):
-    _f.__name__ = _f.__qualname__ = _n
+def mish(input, inplace=False):
+    return (_nn.mish_ if inplace else _nn.mish)(input)
 
 
-def softplus(input, beta=1.0, threshold=20.0):
-    return _nn.softplus(input, beta, threshold)
+def hardsigmoid(input, inplace=False):
+    return (_nn.hardsigmoid_ if inplace else _nn.hardsigmoid)(input)
+
+
+def hardswish(input, inplace=False):
+    return (_nn.hardswish_ if inplace else _nn.hardswish)(input)
+
+
+# torch's C functions: the ops themselves (they take out= as torch's do)
+gelu, softplus, logsigmoid, softshrink, hardshrink = (_nn.gelu, _nn.softplus, _nn.logsigmoid,
+                                                      _nn.softshrink, _nn.hardshrink)
 
 
 def softsign(input):
     return input / (input.abs() + 1)
 
 
-def logsigmoid(input):
-    return _nn.logsigmoid(input)
-
-
 def tanhshrink(input):
     return input - input.tanh()
-
-
-def softshrink(input, lambd=0.5):
-    return _nn.softshrink(input, lambd)
-
-
-def hardshrink(input, lambd=0.5):
-    return _nn.hardshrink(input, lambd)
 
 
 def prelu(input, weight):
@@ -400,16 +388,19 @@ def _check_p(p):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
-def _keep_mask(input, p, shape):
-    """Bernoulli(1 - p) mask scaled by 1 / (1 - p), in input's dtype (one random draw)."""
+def _kept(input, p, shape):
+    """Boolean Bernoulli(1 - p) draw of `shape` (one uniform draw in input's float dtype)."""
     dt = input._data.dtype
-    r = _random.rng().random(shape, dtype=dt if dt in (np.float32, np.float64) else np.float64)
+    return _random.rng().random(shape, dtype=dt if dt in (np.float32, np.float64)
+                                else np.float64) >= p
+
+
+def _keep_mask(input, p, shape):
+    """The kept elements scaled by 1 / (1 - p), in input's dtype."""
+    dt = input._data.dtype
     if p == 1:
         return np.zeros(shape, dt)
-    keep = 1.0 - p
-    np.floor(r + keep, out=r)
-    r *= 1.0 / keep
-    return r.astype(dt, copy=False)
+    return _kept(input, p, shape) * np.asarray(1.0 / (1.0 - p), dt)
 
 
 def _apply_mask(input, mask, inplace):
@@ -481,9 +472,11 @@ def _alpha_dropout(input, p, training, inplace, shape):
         return input.mul_(0) if inplace else input * 0
     keep = 1.0 - p
     a = 1.0 / math.sqrt((_SELU_NEG ** 2 * p + 1) * keep)
-    mask = _keep_mask(input, p, shape) * keep          # the 0/1 Bernoulli draw
-    b = wrap(((mask - 1) * _SELU_NEG * a + _SELU_NEG * a * p).astype(mask.dtype))
-    m = wrap((mask * a).astype(mask.dtype))
+    dt = input._data.dtype
+    kept = _kept(input, p, shape)
+    b = wrap(np.where(kept, np.asarray(_SELU_NEG * a * p, dt),
+                      np.asarray(_SELU_NEG * a * (p - 1), dt)))
+    m = wrap(kept * np.asarray(a, dt))
     return input.mul_(m).add_(b) if inplace else input * m + b
 
 
@@ -627,109 +620,6 @@ def pdist(input, p=2):
     return pairwise_distance(input[wrap(i)], input[wrap(j)], p, 0.0)
 
 
-def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
-                                 is_causal=False, scale=None, enable_gqa=False):
-    """softmax(q k^T * scale + mask) v, with a causal and/or boolean / additive mask."""
-    L, S = query.shape[-2], key.shape[-2]
-    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
-    if enable_gqa:
-        rep = query.shape[-3] // key.shape[-3]
-        key = key.repeat_interleave(rep, -3)
-        value = value.repeat_interleave(rep, -3)
-    scores = query.matmul(key.transpose(-2, -1)) * scale
-    if is_causal:
-        scores = scores.masked_fill(wrap(~np.tri(L, S, dtype=bool)), float("-inf"))
-    if attn_mask is not None:
-        if attn_mask.dtype.name == "bool":
-            scores = scores.masked_fill(~attn_mask, float("-inf"))
-        else:
-            scores = scores + attn_mask
-    attn = _nn.softmax(scores, -1)
-    if dropout_p > 0.0:
-        attn = dropout(attn, dropout_p, True)
-    return attn.matmul(value)
-
-
-def _float_mask(mask, dtype):
-    """A boolean mask (True = not allowed) as an additive float mask (-inf there)."""
-    if mask is None or mask.dtype.name != "bool":
-        return mask
-    return ops.zeros(mask.shape, dtype=dtype).masked_fill(mask, float("-inf"))
-
-
-def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads,
-                                 in_proj_weight, in_proj_bias, bias_k, bias_v, add_zero_attn,
-                                 dropout_p, out_proj_weight, out_proj_bias, training=True,
-                                 key_padding_mask=None, need_weights=True, attn_mask=None,
-                                 use_separate_proj_weight=False, q_proj_weight=None,
-                                 k_proj_weight=None, v_proj_weight=None, static_k=None,
-                                 static_v=None, average_attn_weights=True, is_causal=False):
-    """nn.MultiheadAttention's computation on (L, N, E) query and (S, N, E*) key / value (or
-    unbatched (L, E)): projections, heads, masks (boolean True = not allowed), bias_k / bias_v,
-    zero attention, dropout, output projection; returns (output, weights or None)."""
-    unbatched = query.dim() == 2
-    if unbatched:
-        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
-        if key_padding_mask is not None:
-            key_padding_mask = key_padding_mask.unsqueeze(0)
-    tgt_len, bsz, embed_dim = query.shape
-    if embed_dim != embed_dim_to_check:
-        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but "
-                             f"got {embed_dim}")
-    if is_causal and attn_mask is None:
-        raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the "
-                           "Transformer module method `generate_square_subsequent_mask` to "
-                           "create this mask.")
-    head_dim = embed_dim // num_heads
-    dt = query.dtype
-    b = [None] * 3 if in_proj_bias is None else in_proj_bias.chunk(3)
-    if use_separate_proj_weight:
-        w = (q_proj_weight, k_proj_weight, v_proj_weight)
-    else:
-        w = in_proj_weight.chunk(3)
-    q, k, v = (linear(x, wi, bi) for x, wi, bi in zip((query, key, value), w, b))
-    attn_mask = _float_mask(attn_mask, dt)
-    if attn_mask is not None and attn_mask.dim() == 2:
-        attn_mask = attn_mask.unsqueeze(0)
-    key_padding_mask = _float_mask(key_padding_mask, dt)
-    if bias_k is not None:
-        k = ops.cat([k, bias_k.repeat(1, bsz, 1)])
-        v = ops.cat([v, bias_v.repeat(1, bsz, 1)])
-        attn_mask = None if attn_mask is None else pad(attn_mask, (0, 1))
-        key_padding_mask = None if key_padding_mask is None else pad(key_padding_mask, (0, 1))
-    q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
-    k = static_k if static_k is not None else \
-        k.reshape(k.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
-    v = static_v if static_v is not None else \
-        v.reshape(v.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
-    if add_zero_attn:
-        k = ops.cat([k, ops.zeros((bsz * num_heads, 1, head_dim), dtype=dt)], 1)
-        v = ops.cat([v, ops.zeros((bsz * num_heads, 1, head_dim), dtype=dt)], 1)
-        attn_mask = None if attn_mask is None else pad(attn_mask, (0, 1))
-        key_padding_mask = None if key_padding_mask is None else pad(key_padding_mask, (0, 1))
-    src_len = k.shape[1]
-    if key_padding_mask is not None:
-        kpm = key_padding_mask.view(bsz, 1, 1, src_len).expand(-1, num_heads, -1, -1)
-        kpm = kpm.reshape(bsz * num_heads, 1, src_len)
-        attn_mask = kpm if attn_mask is None else attn_mask + kpm
-    scores = (q * (1.0 / math.sqrt(head_dim))).matmul(k.transpose(-2, -1))
-    if attn_mask is not None:
-        scores = attn_mask + scores
-    weights = _nn.softmax(scores, -1)
-    if training and dropout_p > 0:
-        weights = dropout(weights, dropout_p)
-    out = weights.matmul(v).transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
-    out = linear(out, out_proj_weight, out_proj_bias).view(tgt_len, bsz, embed_dim)
-    if unbatched:
-        out = out.squeeze(1)
-    if not need_weights:
-        return out, None
-    weights = weights.view(bsz, num_heads, tgt_len, src_len)
-    if average_attn_weights:
-        weights = weights.mean(1)
-    return out, (weights.squeeze(0) if unbatched else weights)
-
-
 def channel_shuffle(input, groups):
     n, c = input.shape[:2]
     rest = input.shape[2:]
@@ -741,3 +631,4 @@ native_channel_shuffle = channel_shuffle
 from ._functional_pooling import *     # noqa: E402,F401,F403
 from ._functional_loss import *        # noqa: E402,F401,F403
 from ._functional_vision import *      # noqa: E402,F401,F403
+from ._functional_attention import *   # noqa: E402,F401,F403

@@ -376,7 +376,8 @@ def _record(spec, outs, args, kwargs, tensors, tpos, ctx):
     node = cls() if type(cls) is type else cls(args)()
     edge_tensors = tensors
     if spec.nondiff or spec.wraps_scalars and len(tensors) == 1:
-        node._edge_idx = _edge_indices(spec, args, tpos)
+        node._edge_idx = _edge_indices(spec, args, tpos) if spec.nondiff else \
+            _TENSOR_NUMBER if tpos[0][0] == 0 else _NUMBER_TENSOR
         edge_tensors = [tensors[k] if k is not None else None for k in node._edge_idx]
     edges = []
     for t in edge_tensors:
@@ -419,6 +420,9 @@ def _record(spec, outs, args, kwargs, tensors, tpos, ctx):
         node._versions = list(node._versions) + [(o, o._vc.value) for o in outs
                                                   if o.grad_fn is node]
     return node
+
+
+_TENSOR_NUMBER, _NUMBER_TENSOR = (0, None), (None, 0)
 
 
 def _edge_indices(spec, args, tpos):

@@ -75,8 +75,7 @@ def _check(input, weight, bias, stride, padding, dilation, transposed, output_pa
     else:
         op_, s, dil = (_ntuple(output_padding, n), _ntuple(stride, n), _ntuple(dilation, n))
         if any(o >= a and o >= b for o, a, b in zip(op_, s, dil)):
-            dims = ("height", "width") if n == 2 else ("depth", "height", "width")[-n:] \
-                if n != 1 else ("width",)
+            dims = ("depth", "height", "width")[3 - n:]
             raise RuntimeError("output padding must be smaller than either stride or dilation, "
                                "but got " + " ".join(
                                    f"{w}_{d}: {v}" for w, vals in (("output_padding", op_),
@@ -93,20 +92,12 @@ def _transposed_shape(input, weight, stride, padding, dilation, output_padding, 
     return (input.shape[0], weight.shape[1] * groups) + spatial
 
 
-def _keep_columns(weight):
-    """Keep the forward's columns for the weight gradient in narrow layers (<= 32 output
-    channels: LeNet-sized), where copying them out again costs more than the GEMM itself; wide
-    layers recopy them rather than hold large buffers until backward."""
-    return weight.shape[0] <= 32
-
-
-@op(ctx=True, node="ConvolutionBackward0")
-def convolution(ctx, input, weight, bias, stride, padding, dilation, transposed,
-                output_padding, groups):
+@op(node="ConvolutionBackward0")
+def convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding,
+                groups):
     """torch.convolution on batched input (N, C, *spatial): cross-correlation, or its
     transpose (conv_transpose) when `transposed`."""
     _check(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups)
-    ctx.cols = None
     if transposed:
         shape = _transposed_shape(input, weight, stride, padding, dilation, output_padding,
                                   groups)
@@ -114,9 +105,7 @@ def convolution(ctx, input, weight, bias, stride, padding, dilation, transposed,
         out = np.ascontiguousarray(kernels.conv_input_grad(input, weight, shape, g, groups))
     else:
         g = _geometry(input.shape[2:], weight.shape[2:], stride, padding, dilation)
-        out, cols = kernels.conv_forward(input, weight, g, groups)
-        if _keep_columns(weight):
-            ctx.cols = cols
+        out = kernels.conv_forward(input, weight, g, groups)
     if bias is not None:
         out += bias.reshape((-1,) + (1,) * (out.ndim - 2))
     return out
@@ -125,21 +114,21 @@ def convolution(ctx, input, weight, bias, stride, padding, dilation, transposed,
 @convolution.backward
 def _(ctx, grad, input, weight, bias, stride, padding, dilation, transposed, output_padding,
       groups):
+    need = ctx.needs_input_grad
     gi = gw = gb = None
     if transposed:
-        if input.requires_grad:
+        if need[0]:
             gi = convolution(grad, weight, None, stride, padding, dilation, False, 0, groups)
             if gi.shape != input.shape:     # output_padding >= stride left extra positions
                 gi = gi[(Ellipsis,) + tuple(slice(0, n) for n in input.shape[2:])]
-        if weight.requires_grad:
+        if need[1]:
             gw = _conv_weight_grad(grad, input, weight.shape, stride, padding, dilation, groups)
     else:
-        if input.requires_grad:
+        if need[0]:
             gi = _conv_input_grad(grad, weight, input.shape, stride, padding, dilation, groups)
-        if weight.requires_grad:
-            gw = _conv_weight_grad(input, grad, weight.shape, stride, padding, dilation, groups,
-                                   ctx.cols)
-    if bias is not None and bias.requires_grad:
+        if need[1]:
+            gw = _conv_weight_grad(input, grad, weight.shape, stride, padding, dilation, groups)
+    if need[2]:
         gb = grad.sum([0] + list(range(2, grad.dim())))
     return gi, gw, gb
 
@@ -162,15 +151,14 @@ def _(ctx, gg, grad, weight, shape, stride, padding, dilation, groups):
 
 
 @op(method=False, node="ConvolutionBackwardBackward0")
-def _conv_weight_grad(input, grad, wshape, stride, padding, dilation, groups, cols=None):
-    """Gradient of a convolution with respect to its weight of `wshape` (`cols`: the
-    forward's columns of input, when kept)."""
+def _conv_weight_grad(input, grad, wshape, stride, padding, dilation, groups):
+    """Gradient of a convolution with respect to its weight of `wshape`."""
     g = _geometry(input.shape[2:], wshape[2:], stride, padding, dilation, grad.shape[2:])
-    return kernels.conv_weight_grad(input, grad, tuple(wshape), g, groups, cols)
+    return kernels.conv_weight_grad(input, grad, tuple(wshape), g, groups)
 
 
 @_conv_weight_grad.backward
-def _(ctx, gg, input, grad, wshape, stride, padding, dilation, groups, cols=None):
+def _(ctx, gg, input, grad, wshape, stride, padding, dilation, groups):
     need = ctx.needs_input_grad
     gi = _conv_input_grad(grad, gg, input.shape, stride, padding, dilation, groups) \
         if need[0] else None

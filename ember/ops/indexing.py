@@ -156,7 +156,7 @@ Tensor.__getitem__ = __getitem__
 @op(method=False, saves=False, node="IndexPutBackward0")
 def _index_grad(grad, shape, key):
     """Zeros of `shape` with `grad` added at `key` (the backward of indexing)."""
-    out = np.zeros(shape, grad.dtype)
+    out = np.zeros_like(grad, shape=shape)        # on grad's device (CuPy dispatch)
     if all(not isinstance(k, np.ndarray) for k in key):
         out[key] = grad
     else:
@@ -286,11 +286,17 @@ def _check_src(input, src, name):
         raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
 
 
-def _as_scalar_of(value, np_dtype):
-    """A Python number converted as torch converts it into an integer tensor (truncated,
-    wrapped around)."""
-    if np_dtype.kind in "iu" and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return wrap_int(int(value), np_dtype)
+def _fill_value(value, np_dtype):
+    """A Python number written into an integer tensor as torch writes it: an int wraps around,
+    a float out of the dtype's range is refused."""
+    if np_dtype.kind not in "iu" or type(value) not in (int, float):
+        return value
+    if type(value) is int:
+        return wrap_int(value, np_dtype)
+    info = np.iinfo(np_dtype)
+    if not info.min <= value <= info.max:
+        ctype = {"int32": "int", "int16": "short"}.get(np_dtype.name, np_dtype.name + "_t")
+        raise RuntimeError(f"value cannot be converted to type {ctype} without overflow")
     return value
 
 
@@ -307,7 +313,7 @@ def scatter(input, dim, index, src=None, value=None, reduce=None):
     """A copy of input with src (or a scalar value, cast to input's dtype) written at index
     along dim."""
     if src is None:
-        src = _as_scalar_of(value, input.dtype)
+        src = _fill_value(value, input.dtype) if index.size else value
     _check_src(input, src, "scatter")
     _check_index(index, "scatter")
     d = wrap_dim(dim, input.ndim)
@@ -391,8 +397,7 @@ def index_fill(input, dim, index, value):
     out = input.copy()
     key = [slice(None)] * input.ndim
     key[wrap_dim(dim, input.ndim)] = index
-    out[tuple(key)] = wrap_int(value, out.dtype) if type(value) is int and \
-        out.dtype.kind in "iu" else value
+    out[tuple(key)] = _fill_value(value, out.dtype)
     return out
 
 
@@ -413,14 +418,7 @@ def masked_fill(input, mask, value):
     if isinstance(value, np.ndarray) and value.ndim:
         raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
                            f"tensor with {value.ndim} dimension(s).")
-    if input.dtype.kind in "iu" and type(value) is int:
-        value = wrap_int(value, input.dtype)
-    elif input.dtype.kind in "iu" and type(value) is float:
-        info = np.iinfo(input.dtype)
-        if not info.min <= value <= info.max:
-            ctype = {"int32": "int", "int16": "short"}.get(input.dtype.name,
-                                                           input.dtype.name + "_t")
-            raise RuntimeError(f"value cannot be converted to type {ctype} without overflow")
+    value = _fill_value(value, input.dtype)
     v = np.asarray(value).astype(input.dtype) if input.dtype != np.bool_ or \
         isinstance(value, (bool, np.ndarray)) else np.asarray(bool(value))
     return np.where(mask, v, input)
@@ -444,7 +442,7 @@ _C_NAMES = {"uint8": "unsigned char", "int8": "signed char"}     # torch prints 
 def masked_select(input, mask):
     """1-D tensor of the elements where mask (broadcast) is True."""
     if mask.dtype != np.bool_:
-        raise RuntimeError(f"masked_select: expected BoolTensor for mask")
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
     a, m = np.broadcast_arrays(input, mask)
     return a[m]
 

@@ -73,7 +73,7 @@ def _(ctx, grad, input, mat1, mat2, beta=1, alpha=1):
 def bmm(input, mat2):
     """Batched matrix product of (b, n, m) and (b, m, p)."""
     if input.ndim != 3 or mat2.ndim != 3:
-        raise RuntimeError(f"batch1 must be a 3D tensor")
+        raise RuntimeError("batch1 must be a 3D tensor")
     if input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{input.shape[0]}, {input.shape[2]}] but got: "

@@ -37,8 +37,8 @@ def log_softmax_array(x, axis):
 @op(promote=(0, 1), method=False, node="MseLossBackward0")
 def mse_loss(input, target, reduction="mean"):
     """(input - target) ** 2, reduced."""
-    d = input - target
-    return _reduce(np.square(d, out=d), reduction)
+    d = np.subtract(input, target)
+    return _reduce(d * d, reduction)
 
 
 @mse_loss.backward
@@ -209,25 +209,39 @@ def _pick(a, t):
     return np.take_along_axis(a, t[:, None], 1)[:, 0]
 
 
-def _nll_grad(grad, input, target, weight, reduction, ignore_index):
-    """The coefficient of each sample's gradient (grad * weight / total weight) and the one-hot
-    of its class, for nll_loss and cross_entropy."""
-    t, w, valid = _targets(input._data, target._data,
-                           None if weight is None else weight._data, ignore_index)
-    if reduction == "mean":         # ignored samples get 0 even when every sample is ignored
+def _shares(input, target, weight, reduction, ignore_index):
+    """Each sample's class index and its share of the loss: its class weight (0 if ignored),
+    divided by the total weight for 'mean' (ignored samples stay 0 even if all are)."""
+    t, w, valid = _targets(input, target, weight, ignore_index)
+    if reduction == "mean":
         with np.errstate(divide="ignore", invalid="ignore"):
             w = np.where(valid, w / w.sum(), np.zeros((), w.dtype))
-    coef = grad * wrap(w)
-    onehot = np.zeros(input.shape, input._data.dtype)
-    if input.dim() == 1:
-        onehot[t] = 1
-    elif input.dim() == 2:
-        onehot[np.arange(t.shape[0]), t] = 1
-        coef = coef.unsqueeze(1)
+    return t, w
+
+
+def _class_axis(a):
+    return 1 if a.ndim > 1 else 0
+
+
+def _onehot(a, t):
+    """A zero array like `a` with a 1 at each sample's class."""
+    out = np.zeros(a.shape, a.dtype)
+    if a.ndim == 1:
+        out[t] = 1
+    elif a.ndim == 2:
+        out[np.arange(t.shape[0]), t] = 1
     else:
-        np.put_along_axis(onehot, t[:, None], 1, 1)
-        coef = coef.unsqueeze(1)
-    return coef, wrap(onehot)
+        np.put_along_axis(out, t[:, None], 1, 1)
+    return out
+
+
+def _per_sample(a, coef):
+    """coef (one value per sample) broadcast along a's class axis."""
+    return np.expand_dims(coef, 1) if a.ndim > 1 else coef
+
+
+def _arrays(*tensors):
+    return [None if t is None else t._data for t in tensors]
 
 
 @op(method=False, node=_nll_node)
@@ -239,23 +253,58 @@ def _nll_loss(input, target, weight, reduction, ignore_index):
 
 @_nll_loss.backward
 def _(ctx, grad, input, target, weight, reduction, ignore_index):
-    coef, onehot = _nll_grad(grad, input, target, weight, reduction, ignore_index)
-    return -onehot * coef, None, None
+    return _nll_loss_backward(grad, input, target, weight, reduction, ignore_index), None, None
+
+
+@op(method=False, node="NllLossBackwardBackward0")
+def _nll_loss_backward(grad, input, target, weight, reduction, ignore_index):
+    """-grad * share at each sample's class, 0 elsewhere (input gives only shape and dtype)."""
+    t, k = _shares(input, target, weight, reduction, ignore_index)
+    return _onehot(input, t) * _per_sample(input, -(grad * k).astype(input.dtype, copy=False))
+
+
+@_nll_loss_backward.backward
+def _(ctx, gg, grad, input, target, weight, reduction, ignore_index):
+    t, k = _shares(*_arrays(input, target, weight), reduction, ignore_index)
+    picked = (gg * wrap(_onehot(input._data, t))).sum(_class_axis(input._data))
+    return -picked * wrap(k), None, None, None
 
 
 @op(method=False, node=_nll_node)
 def _cross_entropy(input, target, weight, reduction, ignore_index):
     """nll_loss(log_softmax(input, 1), target) in one pass over the logits."""
-    logp = log_softmax_array(input, 1 if input.ndim > 1 else 0)
+    logp = log_softmax_array(input, _class_axis(input))
     t, w, _ = _targets(input, target, weight, ignore_index)
     return _nll_reduce(_pick(logp, t), w, reduction)
 
 
 @_cross_entropy.backward
 def _(ctx, grad, input, target, weight, reduction, ignore_index):
+    return _cross_entropy_backward(grad, input, target, weight, reduction, ignore_index), \
+        None, None
+
+
+@op(method=False, node="NllLossBackwardBackward0")
+def _cross_entropy_backward(grad, input, target, weight, reduction, ignore_index):
+    """(softmax(input) - onehot(target)) * grad * share, in one pass over the logits."""
+    t, k = _shares(input, target, weight, reduction, ignore_index)
+    p = np.exp(log_softmax_array(input, _class_axis(input)))
+    p -= _onehot(input, t)
+    p *= _per_sample(input, (grad * k).astype(input.dtype, copy=False))
+    return p
+
+
+@_cross_entropy_backward.backward
+def _(ctx, gg, grad, input, target, weight, reduction, ignore_index):
     from .nn import softmax
-    coef, onehot = _nll_grad(grad, input, target, weight, reduction, ignore_index)
-    return (softmax(input, 1 if input.dim() > 1 else 0) - onehot) * coef, None, None
+    t, k = _shares(*_arrays(input, target, weight), reduction, ignore_index)
+    axis = _class_axis(input._data)
+    s = softmax(input, axis)
+    share = wrap(k)
+    g_grad = (gg * (s - wrap(_onehot(input._data, t)))).sum(axis) * share
+    gc = gg * (grad * share if input.dim() < 2 else (grad * share).unsqueeze(1))
+    g_input = s * (gc - (gc * s).sum(axis, keepdim=True))
+    return g_grad, g_input, None, None
 
 
 __all__ = []

@@ -1,9 +1,12 @@
 """The fused neural-network ops behind torch.nn.functional: activations, softmax / log_softmax,
-batch / layer / group norm, embedding and constant padding; convolution, pooling and the
-losses live in conv.py, pooling.py and loss.py and are re-exported here.
+batch / layer / group norm, embedding and constant padding. Convolution, pooling and the fused
+losses are in conv.py, pooling.py and loss.py (imported here, so that importing this module
+registers every nn op).
 
 Forward on arrays, backward beside it written with ember ops (double backward works); the
 node names are torch's (ReluBackward0, SoftmaxBackward0, NativeBatchNormBackward0, ...).
+Piecewise-linear backwards multiply by a constant mask (`_times`): exact for double backward,
+and much faster than np.where on an unpredictable condition.
 """
 import numpy as np
 
@@ -11,7 +14,7 @@ from .._tensor import wrap
 from ..autograd import grad_mode
 from ._registry import op, make_inplace
 from ._util import wrap_dim, type_name
-from .pointwise import sigmoid
+from .pointwise import sigmoid, _sigmoid
 from . import conv, pooling, loss        # noqa: F401  (their ops register on import)
 from .conv import convolution            # noqa: F401
 from .loss import log_softmax_array
@@ -80,7 +83,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0):
 @hardtanh.backward
 def _(ctx, grad, input, min_val=-1.0, max_val=1.0):
     x = input._data
-    return _times(grad, (x > min_val) & (x < max_val))
+    return _times(grad, ~((x <= min_val) | (x >= max_val)))       # nan passes, as torch
 
 
 @op(method=False, node="LeakyReluBackward0")
@@ -107,27 +110,36 @@ def _elu_forward(x, alpha, scale, input_scale):
                                                                             x.dtype)
 
 
-def _elu_backward(ctx, grad, input, alpha=1.0, scale=1.0, input_scale=1.0):
-    pos = input._data > 0
-    neg = (input.clamp(max=0) * input_scale).exp() * wrap(~pos) * (alpha * scale * input_scale)
-    return grad * (neg + wrap(pos * np.asarray(scale, grad._data.dtype)))
+def _elu_backward(grad, input, alpha, scale, input_scale):
+    pos = wrap(~(input._data <= 0))                 # nan takes the positive branch, as torch
+    neg = (input.masked_fill(pos, 0.0) * input_scale).exp() * (alpha * scale * input_scale)
+    return grad * (neg.masked_fill(pos, scale))
 
 
-elu = op(lambda input, alpha=1.0, scale=1.0, input_scale=1.0:
-         _elu_forward(input, alpha, scale, input_scale),
-         name="elu", method=False, node="EluBackward0")
-elu.backward(_elu_backward)
-def _celu(input, alpha=1.0):
+@op(method=False, node="EluBackward0")
+def elu(input, alpha=1.0, scale=1.0, input_scale=1.0):
+    """scale * x for x > 0, else alpha * scale * (exp(x * input_scale) - 1) (torch's elu;
+    selu is elu with its two constants)."""
+    return _elu_forward(input, alpha, scale, input_scale)
+
+
+@elu.backward
+def _(ctx, grad, input, alpha=1.0, scale=1.0, input_scale=1.0):
+    return _elu_backward(grad, input, alpha, scale, input_scale)
+
+
+@op(method=False, node="CeluBackward0")
+def celu(input, alpha=1.0):
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
     return _elu_forward(input, alpha, 1.0, 1.0 / alpha)
 
 
-celu = op(_celu,
-          name="celu", method=False, node="CeluBackward0")
-# torch's celu backward takes 1/alpha of alpha rounded to float32, also for float64
-celu.backward(lambda ctx, grad, input, alpha=1.0:
-              _elu_backward(ctx, grad, input, alpha, 1.0, 1.0 / float(np.float32(alpha))))
+@celu.backward
+def _(ctx, grad, input, alpha=1.0):
+    # torch's celu backward takes 1 / alpha of alpha rounded to float32, also for float64
+    return _elu_backward(grad, input, alpha, 1.0, 1.0 / float(np.float32(alpha)))
 
 
 @op(method=False, node="GeluBackward0")
@@ -140,7 +152,10 @@ def gelu(input, approximate="none"):
         inner = np.asarray(0.7978845608028654, input.dtype) * (input + 0.044715 * input ** 3)
         return 0.5 * input * (1 + np.tanh(inner))
     from ..backend.numpy import erf
-    return 0.5 * input * (1 + erf(input * np.asarray(0.7071067811865476, input.dtype)))
+    out = np.asarray(0.5 * input * (1 + erf(input * np.asarray(0.7071067811865476,
+                                                               input.dtype))))
+    out[np.isinf(input)] = np.nan                    # as torch's kernel
+    return out
 
 
 @gelu.backward
@@ -200,14 +215,11 @@ def hardswish(input):
 
 @hardswish.backward
 def _(ctx, grad, input):
+    # torch: 0 up to -3, x / 3 + 0.5 below 3, else 1 (nan included)
     x = input._data
-    middle = wrap((x > -3) & (x < 3))
-    return grad * (middle * (input / 3 + 0.5) + wrap(x >= 3))
-
-
-def _sigmoid(x):
-    with np.errstate(over="ignore"):
-        return 1 / (1 + np.exp(-x))
+    low, high = x <= -3, ~(x < 3)
+    middle = ~(low | high)
+    return grad * (input.masked_fill(wrap(~middle), 0.0) / 3 + wrap(middle * 0.5 + high))
 
 
 def _softplus(x, beta, threshold):
@@ -242,7 +254,8 @@ def _(ctx, grad, input):
 
 
 def _shrink_mask(input, lambd):
-    return (input > lambd) | (input < -lambd)
+    """False on [-lambd, lambd] (nan is kept, as torch)."""
+    return ~((input >= -lambd) & (input <= lambd))
 
 
 @op(node="HardshrinkBackward0")
@@ -426,10 +439,19 @@ def _(ctx, grad, input, weight, bias, running_mean, running_var, training, momen
         mean, invstd = wrap(ctx.mean.reshape(shape)), wrap(ctx.invstd.reshape(shape))
     xhat = (input - mean) * invstd
     w = weight.reshape(shape) if weight is not None else 1
-    gx = _normalized_grad(grad * w, xhat, invstd, dims) if training else grad * (invstd * w)
-    gw = (grad * xhat).sum(dims) if weight is not None else None
-    gb = grad.sum(dims) if bias is not None else None
+    gx = gw = gb = None
+    if input.requires_grad:
+        gx = _normalized_grad(grad * w, xhat, invstd, dims) if training else grad * (invstd * w)
+    if _needs(weight):
+        gw = (grad * xhat).sum(dims)
+    if _needs(bias):
+        gb = grad.sum(dims)
     return gx, gw, gb, None, None
+
+
+def _needs(t):
+    """Whether an optional tensor argument wants a gradient (ctx ops see their inputs only)."""
+    return t is not None and t.requires_grad
 
 
 @op(ctx=True, method=False, node="NativeLayerNormBackward0")
@@ -458,9 +480,10 @@ def _(ctx, grad, input, normalized_shape, weight, bias, eps):
     else:
         mean, rstd = wrap(ctx.mean), wrap(ctx.rstd)
     xhat = (input - mean) * rstd
-    gx = _normalized_grad(grad * weight if weight is not None else grad, xhat, rstd, dims)
-    gw = (grad * xhat).sum(lead) if weight is not None else None
-    gb = grad.sum(lead) if bias is not None else None
+    gx = _normalized_grad(grad * weight if weight is not None else grad, xhat, rstd, dims) \
+        if input.requires_grad else None
+    gw = (grad * xhat).sum(lead) if _needs(weight) else None
+    gb = grad.sum(lead) if _needs(bias) else None
     return gx, None, gw, gb
 
 
@@ -496,10 +519,11 @@ def _(ctx, grad, input, num_groups, weight, bias, eps):
     xhat = (x - mean) * rstd
     gxhat = (grad * weight.reshape(shape) if weight is not None else grad).reshape(n, num_groups,
                                                                                    -1)
-    gx = _normalized_grad(gxhat, xhat, rstd, [2]).reshape(input.shape)
+    gx = _normalized_grad(gxhat, xhat, rstd, [2]).reshape(input.shape) \
+        if input.requires_grad else None
     dims = [0] + list(range(2, input.dim()))
-    gw = (grad * xhat.reshape(input.shape)).sum(dims) if weight is not None else None
-    gb = grad.sum(dims) if bias is not None else None
+    gw = (grad * xhat.reshape(input.shape)).sum(dims) if _needs(weight) else None
+    gb = grad.sum(dims) if _needs(bias) else None
     return gx, None, gw, gb
 
 
@@ -528,7 +552,7 @@ def _(ctx, grad, weight, indices, padding_idx=-1, scale_grad_by_freq=False, spar
 def _embedding_backward(grad, indices, num_weights, padding_idx, scale_grad_by_freq):
     """Rows of grad summed into a (num_weights, dim) zero matrix (the padding row kept 0)."""
     idx = indices.reshape(-1)
-    g = grad.reshape(idx.size, -1)
+    g = grad.reshape(idx.size, grad.shape[-1])
     if scale_grad_by_freq:
         counts = np.bincount(idx, minlength=num_weights)
         g = g / counts[idx][:, None].astype(g.dtype)

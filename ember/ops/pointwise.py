@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, wrap
-from ._registry import op, make_inplace, wrap_int
+from ._registry import op, make_inplace, wrap_int, broadcast_error
 from ._util import not_implemented, type_name
 
 BINARY = (0, 1)
@@ -34,11 +34,23 @@ def _times(alpha, x, other):
     return wrap_int(int(alpha) * int(x), dt)
 
 
-def _no_bool(kernel, *arrays):
-    """torch has no bool loop for this kernel."""
-    for a in arrays:
-        if getattr(a, "dtype", None) == np.bool_:
-            raise not_implemented(kernel, a.dtype)
+def _op_dtype(input, other):
+    """The dtype a promoted binary op computes in: its array operand's (the registry cast the
+    arrays to it; at most one operand is a Python number)."""
+    return input.dtype if isinstance(input, np.ndarray) else other.dtype
+
+
+def _no_complex(kernel, input, other):
+    """torch has no complex loop for this kernel (the promoted dtype is named)."""
+    dt = _op_dtype(input, other)
+    if dt.kind == "c":
+        raise not_implemented(kernel, dt)
+
+
+def _no_bool(kernel, input, other=None):
+    """torch has no bool loop for this kernel (the promoted dtype is bool)."""
+    if _op_dtype(input, other) == np.bool_:
+        raise not_implemented(kernel, np.bool_)
 
 
 def _by_arg(pos, tensor_node, scalar_node):
@@ -91,6 +103,8 @@ def _check_sub(input, other):
 def sub(input, other, *, alpha=1, out=None):
     """input - alpha * other with torch's promotion; bool operands are refused."""
     _check_sub(input, other)
+    if alpha == 1 and out is None:
+        return _sub(input, other)           # the registry's fast path
     return _sub(input, other, alpha, out=out)
 
 
@@ -100,9 +114,13 @@ Tensor.sub_ = Tensor.subtract_ = make_inplace(sub, "sub")
 subtract = sub
 
 
-@op(promote=BINARY, saves=False, node="RsubBackward1", method=False, name="rsub")
+@op(promote=BINARY, saves=False, method=False, name="rsub",
+    node=_by_arg(1, "RsubBackward0", "RsubBackward1"))
 def _rsub(input, other, alpha=1):
-    return other - input if alpha == 1 else other - _times(alpha, input, other)
+    try:
+        return other - input if alpha == 1 else other - _times(alpha, input, other)
+    except ValueError as e:     # torch names the operands in the order of the subtraction
+        raise broadcast_error((other, input)) or e from None
 
 
 @_rsub.backward
@@ -153,27 +171,28 @@ _plain_div = div
 
 def _int_div_check(input, other):
     """torch raises for an integer division by zero (NumPy gives 0)."""
-    if np.result_type(input, other).kind in "iub" and not np.all(other):
+    if _op_dtype(input, other).kind in "iub" and not np.all(other):
         raise RuntimeError("ZeroDivisionError")
 
 
 def _floor_div(input, other):
+    _no_complex("div_floor_cpu", input, other)
     _int_div_check(input, other)
     return np.floor_divide(input, other)
 
 
 def _trunc_div(input, other):
-    if np.result_type(input, other).kind in "iub":
+    if _op_dtype(input, other).kind in "iub":
         _int_div_check(input, other)
         q = np.floor_divide(input, other)
         return q + ((q < 0) & (q * other != input))
-    return np.trunc(np.true_divide(input, other)).astype(np.result_type(input, other))
+    return np.trunc(np.true_divide(input, other)).astype(_op_dtype(input, other))
 
 
 @op(promote=BINARY, saves=False, name="_div_rounded", method=False, node="DivBackward2")
 def _div_rounded(input, other, rounding_mode):
     """div with rounding_mode 'trunc' or 'floor': the promoted dtype, zero gradient."""
-    _no_bool("div_" + rounding_mode + "_cpu", input)
+    _no_bool("div_" + rounding_mode + "_cpu", input, other)
     return (_floor_div if rounding_mode == "floor" else _trunc_div)(input, other)
 
 
@@ -185,7 +204,7 @@ def _(ctx, grad, input, other, rounding_mode):
 def div(input, other, *, rounding_mode=None, out=None):
     """torch.div: true division, or rounded with rounding_mode='trunc'/'floor'."""
     if rounding_mode is None:
-        return _plain_div(input, other, out=out)
+        return _plain_div(input, other) if out is None else _plain_div(input, other, out=out)
     if rounding_mode not in ("trunc", "floor"):
         raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                          f"found '{rounding_mode}'")
@@ -202,7 +221,7 @@ divide = true_divide = div
 def floor_divide(input, other):
     """Division rounded down (Python's //), torch's promotion; int division by zero raises;
     torch has no derivative for it."""
-    _no_bool("div_floor_cpu", input)
+    _no_bool("div_floor_cpu", input, other)
     return _floor_div(input, other)
 
 
@@ -216,7 +235,8 @@ def _(ctx, grad, input, other):
     "RemainderBackward1" if isinstance(args[1], Tensor) else "RemainderBackward0")
 def remainder(input, other):
     """Python-style modulus (sign of the divisor), as `%`."""
-    _no_bool("remainder_cpu", input)
+    _no_bool("remainder_cpu", input, other)
+    _no_complex("remainder_cpu", input, other)
     _int_div_check(input, other)
     return np.mod(input, other)
 
@@ -232,7 +252,7 @@ def _(ctx, grad, input, other):
 @op(promote=BINARY, inplace=True, node=_by_arg(1, "FmodBackward1", "FmodBackward0"))
 def fmod(input, other):
     """C-style modulus (sign of the dividend)."""
-    _no_bool("fmod_cpu", input)
+    _no_bool("fmod_cpu", input, other)
     _int_div_check(input, other)
     return np.fmod(input, other)
 
@@ -250,7 +270,8 @@ def pow(input, exponent):
     """input ** exponent with torch's promotion; integer tensors to negative integer powers
     raise as in torch; a bool tensor to a bool power stays bool."""
     if getattr(input, "dtype", None) == np.bool_:
-        _no_bool("pow", exponent)
+        if getattr(exponent, "dtype", None) == np.bool_:
+            raise not_implemented("pow", np.bool_)
         if isinstance(exponent, (bool, np.bool_)):
             return input | (not exponent)
     if _is_int(input) and isinstance(exponent, int) and not isinstance(exponent, bool) \
@@ -299,8 +320,9 @@ def float_power(input, exponent, *, out=None):
 
 def _float_power_(self, exponent):
     if self.dtype is not _dtype.float64:
-        raise RuntimeError(f"the base given to float_power_ has dtype {type_name(self._data.dtype)}"
-                           " but the operation's result requires dtype Double")
+        raise RuntimeError("the base given to float_power_ has dtype "
+                           f"{type_name(self._data.dtype)} but the operation's result requires "
+                           "dtype Double")
     return self.pow_(exponent.double() if isinstance(exponent, Tensor) else exponent)
 
 
@@ -735,7 +757,11 @@ def _(ctx, grad, input, nan=0.0, posinf=None, neginf=None):
 
 # -- comparison and logic (no gradient) ------------------------------------------------------
 def _compare(name, fn, aliases=()):
+    ordered = name not in ("eq", "ne")
+
     def forward(input, other):
+        if ordered and _op_dtype(input, other).kind == "c":
+            raise not_implemented(name + "_cpu", _op_dtype(input, other))
         return fn(input, other)
     forward.__name__ = name
     f = op(forward, name=name, promote=BINARY, saves=False, inplace=True)
@@ -758,7 +784,7 @@ def _bitwise(name, fn, kernel, bools=True):
     """A bitwise op on integer (and bool) tensors; torch's error for the other dtypes (the
     promoted one is named)."""
     def forward(input, other):
-        dt = np.result_type(input, other)
+        dt = _op_dtype(input, other)
         if dt.kind in "fc" or dt == np.bool_ and not bools:
             raise not_implemented(kernel, dt)
         return fn(input, other)

@@ -36,8 +36,9 @@ def _with_out(result, out, name):
     """The out= keyword of a reduction that is not a single registry op."""
     if out is None:
         return result
-    written = write_out(out, result if type(result) is not _named(name) else tuple(result), name)
-    return _named(name)(*written) if type(written) is tuple else written
+    if isinstance(result, tuple):           # (values, indices) into a pair of out tensors
+        return _named(name)(*write_out(out, tuple(result), name))
+    return write_out(out, result, name)
 
 
 def _expand_back(grad, shape, dims, keepdim):

@@ -457,8 +457,8 @@ def stack(tensors, dim=0):
     ref = tensors[0].shape
     for i, a in enumerate(tensors):
         if a.shape != ref:
-            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(ref)} at"
-                               f" entry 0 and {list(a.shape)} at entry {i}")
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(ref)} "
+                               f"at entry 0 and {list(a.shape)} at entry {i}")
     d = wrap_dim(dim, len(ref) + 1)
     return np.stack(tensors, axis=d)
 

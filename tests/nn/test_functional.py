@@ -1,6 +1,8 @@
 """ember.nn.functional against torch.nn.functional 2.13: values, dtypes, shapes, the gradient
 of every differentiable input, grad_fn names, error types, gradcheck / gradgradcheck in
 float64, hypothesis-generated conv / pool geometries."""
+import contextlib
+
 import numpy as np
 import pytest
 import torch
@@ -9,6 +11,7 @@ from hypothesis import given, settings, strategies as st
 
 import ember
 import ember.nn.functional as F
+from ember.backend import numpy as kernels
 from functional_helpers import G, rnd, run, close, both_raise, check_grads, _to, f64
 
 
@@ -35,18 +38,32 @@ def test_bilinear():
 
 
 # -- convolution -----------------------------------------------------------------------------
-@settings(max_examples=25, deadline=None)
+@contextlib.contextmanager
+def conv_layout(channel_major):
+    """Force the conv kernels' GEMM layout (per sample, or one over the batch)."""
+    saved = kernels.channel_major
+    kernels.channel_major = lambda n, q, ck, co: channel_major
+    try:
+        yield
+    finally:
+        kernels.channel_major = saved
+
+
+@pytest.mark.parametrize("channel_major", [False, True])
+@settings(max_examples=20, deadline=None)
 @given(n=st.integers(1, 3), groups=st.sampled_from([1, 2]), cpg=st.integers(1, 2),
        out_pg=st.integers(1, 2), h=st.integers(3, 10), w=st.integers(3, 10),
        k=st.integers(1, 3), stride=st.integers(1, 3), padding=st.integers(0, 2),
        dilation=st.integers(1, 2), bias=st.booleans())
-def test_conv2d_hypothesis(n, groups, cpg, out_pg, h, w, k, stride, padding, dilation, bias):
+def test_conv2d_hypothesis(channel_major, n, groups, cpg, out_pg, h, w, k, stride, padding,
+                           dilation, bias):
     if (k - 1) * dilation + 1 > min(h, w) + 2 * padding:
         return
     x = G(rnd(n, groups * cpg, h, w))
     wt = G(rnd(groups * out_pg, cpg, k, k))
     b = G(rnd(groups * out_pg)) if bias else None
-    run("conv2d", x, wt, b, stride, padding, dilation, groups, node="ConvolutionBackward0")
+    with conv_layout(channel_major):
+        run("conv2d", x, wt, b, stride, padding, dilation, groups, node="ConvolutionBackward0")
 
 
 @settings(max_examples=20, deadline=None)
@@ -59,8 +76,9 @@ def test_conv_transpose2d_hypothesis(n, cin, cout, h, w, k, stride, padding, dil
            for s in (h, w)]
     if min(out) < 1:
         return
-    run("conv_transpose2d", G(rnd(n, cin, h, w)), G(rnd(cin, cout, k, k)), G(rnd(cout)),
-        stride, padding, output_padding, 1, dilation, node="ConvolutionBackward0")
+    with conv_layout(data.draw(st.booleans())):
+        run("conv_transpose2d", G(rnd(n, cin, h, w)), G(rnd(cin, cout, k, k)), G(rnd(cout)),
+            stride, padding, output_padding, 1, dilation, node="ConvolutionBackward0")
 
 
 @pytest.mark.parametrize("args", [
@@ -69,6 +87,13 @@ def test_conv_transpose2d_hypothesis(n, cin, cout, h, w, k, stride, padding, dil
 def test_conv2d_options(args):
     w = rnd(4, 2, 3, 2) if args.get("groups") else rnd(4, 4, 3, 2)
     run("conv2d", G(rnd(2, 4, 7, 8)), G(w), G(rnd(4)), **args)
+
+
+def test_conv_lenet_shapes():
+    """Several sample blocks (the columns are made block by block) and wide late layers."""
+    run("conv2d", G(rnd(9, 3, 32, 32)), G(rnd(6, 3, 5, 5)), G(rnd(6)), rtol=1e-4, atol=1e-4)
+    run("conv2d", G(rnd(5, 6, 14, 14)), G(rnd(16, 6, 5, 5)), G(rnd(16)), rtol=1e-4, atol=1e-4)
+    run("conv2d", G(rnd(2, 64, 4, 4)), G(rnd(8, 64, 3, 3)), None, 1, 1, rtol=1e-4, atol=1e-4)
 
 
 def test_conv_1d_3d_transposed_unbatched():
@@ -497,7 +522,8 @@ def test_pad():
     ("bilinear", {"scale_factor": 2}), ("bilinear", {"size": (5, 7), "align_corners": True}),
     ("bilinear", {"size": (3, 2), "align_corners": False}),
     ("bilinear", {"scale_factor": 1.7, "recompute_scale_factor": True}),
-    ("area", {"size": (2, 3)})])
+    ("area", {"size": (2, 3)}), ("bicubic", {"scale_factor": 2}),
+    ("bicubic", {"size": (7, 3), "align_corners": True}), ("bicubic", {"size": (3, 4)})])
 def test_interpolate_2d(mode, kw):
     run("interpolate", G(rnd(2, 3, 4, 5)), mode=mode, **kw)
 

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from op_harness import Case, Err
-from op_strategies import ALL, FLOATS, Arr, Sample, custom, dims, scalars, shapes
+from op_strategies import ALL, Arr, Sample, custom, dims, scalars, shapes
 
 INDEX = ("int64",)
 

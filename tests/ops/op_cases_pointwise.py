@@ -16,16 +16,17 @@ SPECIAL64 = Arr(np.array([0.0, -0.0, 2.5, -1.5, nan, inf, -inf, 3.5, -3.5]))
 INT_EDGE = Arr(np.array([[-7, -1, 0], [1, 5, 7]], np.int64))
 
 
-def _broadcast_error(f, dtype):
+def _broadcast_error(f, dtype, sizes=(3, 4)):
     return Err(lambda lib: f(lib, lib.ones(2, 3, dtype=getattr(lib, dtype)),
                              lib.ones(2, 4, dtype=getattr(lib, dtype))), RuntimeError,
-               "The size of tensor a (3) must match the size of tensor b (4) at non-singleton "
-               "dimension 1")
+               f"The size of tensor a ({sizes[0]}) must match the size of tensor b ({sizes[1]}) "
+               "at non-singleton dimension 1")
 
 
-def arith(name, dtypes=ALL, samples=None, scalar=True, **kw):
+def arith(name, dtypes=ALL_HALF, samples=None, scalar=True, reflected=False, **kw):
     """A binary function with its edge cases (special floats, ints, bools, a 0-dim tensor
-    against a tensor; Python numbers unless `scalar` is False) and the broadcasting error."""
+    against a tensor; Python numbers unless `scalar` is False) and the broadcasting error
+    (whose operands a and b are swapped for a `reflected` op)."""
     edges = [Sample(SPECIAL, Arr(np.float32(2.0))), Sample(SPECIAL64, SPECIAL64),
              Sample(Arr(np.array(3, np.int64)), Arr(np.array([1.5, 2.5], np.float32))),
              Sample(INT_EDGE, Arr(np.array([[2], [-3]])))]
@@ -33,7 +34,8 @@ def arith(name, dtypes=ALL, samples=None, scalar=True, **kw):
         edges += [Sample(INT_EDGE, 2), Sample(INT_EDGE, 2.5),
                   Sample(Arr(np.array([True, False])), True)]
     f = kw.pop("call", None)
-    errors = [_broadcast_error(f or (lambda lib, a, b: getattr(lib, name)(a, b)), dtypes[0])]
+    errors = [_broadcast_error(f or (lambda lib, a, b: getattr(lib, name)(a, b)), dtypes[0],
+                               (4, 3) if reflected else (3, 4))]
     return Case(name, samples or binary(scalar=scalar), dtypes, edges=edges + kw.pop("edges", []),
                 errors=errors + kw.pop("errors", []), call=f, **kw)
 
@@ -80,7 +82,8 @@ REFLECTED = [
     ("__radd__", operator.add, ALL, {}), ("__rsub__", operator.sub, NUMERIC, {}),
     ("__rmul__", operator.mul, ALL, {}), ("__rtruediv__", operator.truediv, ALL, DIVISOR),
     ("__rfloordiv__", operator.floordiv, NUMERIC, dict(away=0.5, gradcheck=False)),
-    ("__rmod__", operator.mod, NUMERIC, dict(away=0.5, gradcheck=False)), ("__rpow__", operator.pow, FLOATS, dict(lo=0.5)),
+    ("__rmod__", operator.mod, NUMERIC, dict(away=0.5, gradcheck=False)),
+    ("__rpow__", operator.pow, FLOATS, dict(lo=0.5)),
     ("__rand__", operator.and_, INTS_BOOL, dict(grad=False)),
     ("__ror__", operator.or_, INTS_BOOL, dict(grad=False)),
     ("__rxor__", operator.xor, INTS_BOOL, dict(grad=False)),
@@ -192,7 +195,9 @@ def unary_cases():
         Case("neg", unary(), NUMERIC + ("float16",), edges=[Sample(SPECIAL), Sample(INT_EDGE)],
              errors=[Err(lambda lib: -lib.tensor([True]), RuntimeError,
                          "Negation, the `-` operator, on a bool tensor is not supported")]),
-        Case("relu", unary(), NUMERIC, edges=[Sample(SPECIAL), Sample(INT_EDGE)], gradgrad=True),
+        Case("relu", unary(), NUMERIC, edges=[Sample(SPECIAL), Sample(INT_EDGE)], gradgrad=True,
+             errors=[Err(lambda lib: lib.relu(lib.tensor([True])), RuntimeError,
+                         "Boolean inputs not supported for relu")]),
         Case("round", with_kwargs(unary(), decimals=st.sampled_from([0, 1, 2])), FLOATS,
              id="round.decimals", edges=[Sample(Arr(np.array([0.5, 1.5, 2.5, -0.5, 1.25])))]),
         Case("round", unary(), NUMERIC, edges=[Sample(SPECIAL), Sample(INT_EDGE)]),
@@ -225,9 +230,12 @@ def binary_cases():
                           "supported"),
                       Err(lambda lib: lib.tensor([True]) - 1, RuntimeError,
                           "Subtraction, the `-` operator, with a bool tensor is not supported")]),
+        arith("rsub", NUMERIC, reflected=True),
+        arith("rsub", NUMERIC, with_kwargs(binary(), alpha=st.sampled_from([2, -1])),
+              id="rsub.alpha", reflected=True),
         arith("mul"),
-        arith("div", samples=binary(away=0.5), edges=[Sample(INT_EDGE, 0),
-                                                      Sample(Arr(np.array([1.0, -1.0, 0.0])), 0.0)]),
+        arith("div", samples=binary(away=0.5),
+              edges=[Sample(INT_EDGE, 0), Sample(Arr(np.array([1.0, -1.0, 0.0])), 0.0)]),
         Case("div", custom(_div_modes), NUMERIC, id="div.rounding_mode",
              edges=[Sample(INT_EDGE, -2, rounding_mode="trunc"),
                     Sample(INT_EDGE, -2, rounding_mode="floor"),

@@ -233,6 +233,13 @@ def _diagonal(draw, arr):
     return Sample(x, draw(st.integers(-2, 2)), d1, d2)
 
 
+def _diagonal_scatter(draw, arr):
+    s = _diagonal(draw, arr)
+    x, offset, d1, d2 = s.args
+    diag_shape = np.diagonal(x.array, offset, d1, d2).shape
+    return Sample(x, draw(arr(diag_shape, (x.array.dtype.name,))), offset, d1, d2)
+
+
 def _diag(draw, arr):
     x = draw(arr(min_dims=1, max_dims=2))
     return Sample(x, draw(st.integers(-2, 2)))
@@ -334,6 +341,7 @@ CASES = [
     Case("tril", custom(_tri), ALL),
     Case("triu", custom(_tri), ALL),
     Case("diagonal", custom(_diagonal), ALL),
+    Case("diagonal_scatter", custom(_diagonal_scatter), ALL),
     Case("diag", custom(_diag), ALL),
     Case("unfold", custom(_unfold), ALL, call=lambda lib, x, *a: x.unfold(*a), method=False,
          inplace=False, out=False),

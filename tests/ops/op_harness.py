@@ -35,8 +35,7 @@ class Case:
 
     def __init__(self, name, samples, dtypes=ALL, *, id=None, call=None, method=None,
                  inplace=None, out=True, grad=True, gradcheck=True, gradgrad=False, edges=(),
-                 errors=(), tol=1.0, grad_fn=True, gc_samples=None, examples=None,
-                 clone_self=False):
+                 errors=(), tol=1.0, grad_fn=True, gc_samples=None, clone_self=False):
         self.name, self.samples, self.dtypes = name, samples, dtypes
         self.id = id or name
         self.call = call
@@ -52,7 +51,6 @@ class Case:
         self.edges, self.errors = list(edges), list(errors)
         self.tol, self.grad_fn = tol, grad_fn
         self.gc_samples = gc_samples or samples
-        self.examples = examples
         self.clone_self = clone_self
 
     def __repr__(self):
@@ -129,7 +127,8 @@ def assert_same(e, t, what="output", factor=1.0, grad_fn=True, loosest=None):
     grad_fn name for tensors; recursively for tuples (namedtuple fields too). Float values
     agree within the tolerance of their dtype (or of the `loosest` dtype if looser)."""
     if isinstance(t, torch.Tensor):
-        assert isinstance(e, ember.Tensor), f"{what}: ember gave {type(e).__name__}, torch a Tensor"
+        assert isinstance(e, ember.Tensor), \
+            f"{what}: ember gave {type(e).__name__}, torch a Tensor"
         tname = str(t.dtype).replace("torch.", "")
         assert e.dtype.name == tname, f"{what}: dtype {e.dtype.name} != torch's {tname}"
         assert tuple(e.shape) == tuple(t.shape), \
