@@ -1,2 +1,2 @@
 """torch.utils: data loading lives in ember.utils.data."""
-from . import data  # noqa: F401
+from . import data, hooks  # noqa: F401
