@@ -124,10 +124,16 @@ class Optimizer:
     def __getstate__(self):
         return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
 
+    # (key, default) pairs that groups pickled by older versions may lack; filled on unpickling
+    _group_defaults = ()
+
     def __setstate__(self, state):
         self.__dict__.update(state)
         self._init_hooks()
         self.defaults.setdefault("differentiable", False)
+        for group in self.param_groups:
+            for key, value in self._group_defaults:
+                group.setdefault(key, value)
 
     def __repr__(self):
         text = self.__class__.__name__ + " ("

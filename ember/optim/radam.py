@@ -26,12 +26,8 @@ class RAdam(Optimizer):
                         differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, value in (("foreach", None), ("maximize", False), ("differentiable", False),
-                               ("decoupled_weight_decay", False), ("capturable", False)):
-                group.setdefault(key, value)
+    _group_defaults = (("foreach", None), ("maximize", False), ("differentiable", False),
+                       ("decoupled_weight_decay", False), ("capturable", False))
 
     def _init_state(self, p, state, group):
         state["step"] = _scalar_state(0.0)
