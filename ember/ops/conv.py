@@ -9,7 +9,7 @@ import functools
 
 import numpy as np
 
-from ..backend import numpy as kernels
+from ..backend import kernels
 from ._registry import op
 from ._util import type_name
 

@@ -12,7 +12,7 @@ import functools
 import numpy as np
 
 from .._tensor import wrap
-from ..backend import numpy as kernels
+from ..backend import kernels
 from ._registry import op
 
 
