@@ -14,7 +14,6 @@ import uuid
 import warnings
 import zipfile
 from urllib.parse import urlparse
-from urllib.request import Request, urlopen
 
 from .serialization import load
 
@@ -79,6 +78,7 @@ def download_url_to_file(url, dst, hash_prefix=None, progress=True):
     dst = os.path.expanduser(dst)
     tmp = f"{dst}.{uuid.uuid4().hex}.partial"
     sha256 = hashlib.sha256() if hash_prefix is not None else None
+    from urllib.request import Request, urlopen     # http + ssl: ~15 ms, only when downloading
     request = Request(url, headers={"User-Agent": "torch.hub"})
     try:
         with open(tmp, "xb") as out, urlopen(request) as u:
