@@ -10,6 +10,7 @@ from . import _dtype
 from ._device import CPU, device_of, as_device, array_module
 from ._size import Size
 from .autograd import grad_mode
+from .autograd.engine import run_backward
 
 _ndarray = np.ndarray
 _BY_NP = _dtype._BY_NP
@@ -238,7 +239,6 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into each leaf's .grad (torch.Tensor.backward)."""
-        from .autograd.engine import run_backward
         if inputs is not None and isinstance(inputs, Tensor):
             inputs = [inputs]
         run_backward([self], [gradient], retain_graph, create_graph, inputs)

@@ -6,12 +6,13 @@ frees its saved tensors right after it ran.
 """
 import numpy as np
 
+from .. import _tensor       # (still importing when this module loads: used at call time)
 from . import grad_mode
 from .graph import AccumulateGrad, current_edge, on_device_of
 
 
 def _make_grads(tensors, grads):
-    from .._tensor import Tensor, wrap
+    Tensor, wrap = _tensor.Tensor, _tensor.wrap
     out = []
     for t, g in zip(tensors, grads):
         if g is None:
@@ -20,7 +21,9 @@ def _make_grads(tensors, grads):
             if t._data.dtype.kind not in "fc":
                 raise RuntimeError("grad can be implicitly created only for real scalar outputs "
                                    f"but got {t.dtype}")
-            g = wrap(np.ones_like(t._data))          # NumPy dispatches to CuPy on a GPU
+            data = t._data              # (ones_like: NumPy dispatches it to CuPy on a GPU)
+            g = wrap(np.ones(data.shape, data.dtype) if type(data) is np.ndarray else
+                     np.ones_like(data))
         elif not isinstance(g, Tensor):
             g = wrap(on_device_of(np.asarray(g, t._data.dtype), t._data))
         elif g._data.shape != t._data.shape:

@@ -90,18 +90,36 @@ class AccumulateGrad(Node):
                 var.grad = g
             else:
                 # Steal the incoming gradient's memory when nothing else holds it (as torch
-                # steals a fresh gradient): not a view, and its array referenced only by g's
-                # slot, the name `data` and getrefcount's argument. A gradient given by the
-                # user, or already handed to another leaf, is copied.
-                data = g._data
-                owned = data.base is None and getattr(data.flags, "writeable", True) and \
-                    sys.getrefcount(data) <= 3
-                var.grad = g.detach() if owned else g.detach().clone()
+                # steals a fresh gradient); a gradient given by the user, or already handed to
+                # another leaf, is copied.
+                var.grad = g.detach() if _exclusive(g) else g.detach().clone()
         elif g.requires_grad or var.grad.requires_grad:
             var.grad = var.grad + g
         else:
             var.grad._data += g._data
         return ()
+
+
+def _exclusive(g):
+    """Is the gradient tensor g the only holder of its array? Either the array owns its memory
+    and only g's slot references it (the references counted below include the local name and
+    getrefcount's argument), or it is a C-contiguous view spanning the whole of a NumPy array
+    that nothing else holds but g's base tensor (the transposed product that mm's backward
+    makes for a leaf behind t())."""
+    data = g._data
+    if not getattr(data.flags, "writeable", True) or sys.getrefcount(data) > 3:
+        return False
+    owner = data.base
+    if owner is None:
+        return True
+    base = g._base
+    holders = 3
+    if base is not None:
+        if base._data is not owner or sys.getrefcount(base) > 3:
+            return False
+        holders = 4
+    return isinstance(owner, np.ndarray) and owner.base is None and owner.size == data.size \
+        and data.flags.c_contiguous and sys.getrefcount(owner) <= holders
 
 
 def accumulator_of(tensor):

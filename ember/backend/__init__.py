@@ -12,7 +12,8 @@ import os
 from . import numpy as _reference
 
 # the kernels backend/fast.py provides, with the signatures of backend/numpy.py
-FAST_KERNELS = ("conv_forward", "conv_input_grad", "conv_weight_grad")
+FAST_KERNELS = ("conv_forward", "conv_input_grad", "conv_weight_grad", "max_pool",
+                "max_pool_backward")
 
 
 class _KernelTable:

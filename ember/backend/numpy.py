@@ -1,12 +1,46 @@
 """NumPy kernels that NumPy itself lacks: erf and erfinv (NumPy has no special functions), and
 the window kernels of convolution and pooling (im2col / col2im over strided views, the conv
 GEMMs, max / sum over pooling windows)."""
+import functools
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 _erf = np.frompyfunc(math.erf, 1, 1)
+
+
+# -- two threads -----------------------------------------------------------------------------
+# NumPy releases the GIL in its loops and copies, so the copies and elementwise passes over a
+# batch (columns, col2im, layout changes, batch norm, pooling) run on two cores when two
+# threads take one half of the batch each. Large GEMMs stay on the calling thread (BLAS
+# threads them itself); a hand-off costs ~20 us, so small arrays stay on one thread.
+THREADS = min(2, os.cpu_count() or 1)
+SPLIT_BYTES = 1 << 18       # arrays from this size are split
+SMALL_GEMM = 1 << 18        # multiply-adds under which OpenBLAS runs a GEMM on one thread
+_pool = []
+
+
+def split(work, n, nbytes):
+    """work(lo, hi) over the range 0..n: as two halves on two threads when THREADS allows,
+    n >= 2 and about `nbytes` of memory are touched, else as one call. Returns the list of
+    the calls' results."""
+    if THREADS < 2 or n < 2 or nbytes < SPLIT_BYTES:
+        return [work(0, n)]
+    if not _pool:
+        _pool.append(ThreadPoolExecutor(1, thread_name_prefix="ember"))
+    half = _pool[0].submit(work, n // 2, n)
+    try:
+        first = work(0, n // 2)
+    finally:
+        second = half.result()
+    return [first, second]
+
+
+if hasattr(os, "register_at_fork"):       # a forked child (a DataLoader worker) has no thread
+    os.register_at_fork(after_in_child=_pool.clear)
 
 
 def erf(x):
@@ -39,17 +73,22 @@ def erfinv(x):
     return y.astype(x.dtype)
 
 
-# -- convolution and pooling windows ---------------------------------------------------------
-# A convolution is one GEMM between the weight and the "columns" of the input: every kernel
+# -- convolution -----------------------------------------------------------------------------
+# A convolution is a GEMM between the weight and the "columns" of the input: every kernel
 # element's shifted (strided) view of the zero-padded input, stacked. The columns are copied
 # out of a strided view (no Python loop over positions); the input gradient adds the columns'
-# gradient back, one strided slice per kernel element (col2im).
+# gradient back, one strided slice per kernel element (col2im). Two layouts:
 #
-# With stride 1, the windows of a padded (N, C, P1, .., Pd) input are read as flat runs: the
-# output is computed on the "extended" grid E = (O1, P2, .., Pd), whose positions off the true
-# output (the last K-1 columns of each row) are garbage and sliced away. The columns then copy
-# as long contiguous runs, and col2im adds contiguous runs, which is several times faster than
-# short rows of K elements.
+# - "samples": a GEMM per sample, (Co, C*K) x (C*K, Q), the columns made a block of samples
+#   at a time, while in cache. With stride 1 the windows of a padded (N, C, P1, .., Pd) input
+#   are read as flat runs: the output is computed on the "extended" grid E = (O1, P2, .., Pd),
+#   whose positions off the true output (the last K-1 columns of each row) are garbage and
+#   sliced away. The columns then copy as long contiguous runs and col2im adds contiguous
+#   runs, several times faster than short rows of K elements. Best on large images.
+# - "channels_last": one GEMM over the batch, (N*Q, K*C) x (K*C, Co), on columns made from a
+#   channels-last copy (N, *P, C) of the input, where a window row is a contiguous run of
+#   K_d * C elements, and on the exact output grid. Best on small images with many channels
+#   (ResNet's later layers), where the extended grid would waste up to half of the GEMM.
 
 def _prod(shape):
     n = 1
@@ -60,7 +99,7 @@ def _prod(shape):
 
 class ConvGeometry:
     """Sizes of one convolution: kernel K, stride, padding lo/hi per spatial dim, dilation,
-    padded input P, output O and the grid E the columns are computed on."""
+    padded input P, output O and the grid E the per-sample columns are computed on."""
 
     def __init__(self, spatial, kernel, stride, lo, hi, dilation, out=None, flat=True):
         self.K, self.s, self.lo, self.hi, self.d = kernel, stride, lo, hi, dilation
@@ -103,7 +142,8 @@ def padded(x, lo, hi, slack=0, fill=0):
     size = x.shape[0] * x.shape[1] * _prod(P)
     buf = np.full(size + slack, fill, x.dtype) if fill else np.zeros(size + slack, x.dtype)
     xp = buf[:size].reshape(x.shape[:2] + P)
-    xp[(Ellipsis,) + tuple(slice(a, a + n) for a, n in zip(lo, x.shape[2:]))] = x
+    inner = (Ellipsis,) + tuple(slice(a, a + n) for a, n in zip(lo, x.shape[2:]))
+    split(lambda i, j: xp[i:j].__setitem__(inner, x[i:j]), x.shape[0], size * x.itemsize)
     return buf, xp
 
 
@@ -124,29 +164,18 @@ def _windows(x, g):
                       tuple(a * s for a, s in zip(st[2:], g.s)), writeable=False)
 
 
-def im2col(x, g, channel_major=False):
-    """Columns of x for geometry g, one row per (channel, kernel element): (N, C * prod(K), Q)
-    (a GEMM per sample), or channel-major (C * prod(K), N * Q) (one GEMM for the batch)."""
-    N, C = x.shape[:2]
-    win = _windows(x, g)
-    if channel_major:
-        k = len(g.K)
-        win = win.transpose((1,) + tuple(range(2, 2 + k)) + (0,) +
-                            tuple(range(2 + k, win.ndim)))
-        return win.reshape(C * _prod(g.K), N * g.Q)
-    return win.reshape(N, C * _prod(g.K), g.Q)
+def im2col(x, g):
+    """Columns of x for geometry g, one row per (channel, kernel element): (N, C * prod(K), Q)."""
+    return _windows(x, g).reshape(x.shape[0], x.shape[1] * _prod(g.K), g.Q)
 
 
-def col2im(cols, shape, g, channel_major=False):
+def col2im(cols, shape, g):
     """The adjoint of im2col: add the columns back into an input of `shape`, one strided
     slice per kernel element."""
     N, C = shape[:2]
-    if channel_major:
-        cols = cols.reshape((C,) + g.K + (N, g.Q))
-    else:
-        cols = cols.reshape((N, C) + g.K + (g.Q,)).transpose(
-            (1,) + tuple(range(2, 2 + len(g.K))) + (0, 2 + len(g.K)))
-    # cols is now (C, *K, N, Q): for each kernel element a (C, N, Q) block
+    # cols viewed as (C, *K, N, Q): for each kernel element a (C, N, Q) block
+    cols = cols.reshape((N, C) + g.K + (g.Q,)).transpose(
+        (1,) + tuple(range(2, 2 + len(g.K))) + (0, 2 + len(g.K)))
     if g.flat:
         plane = _prod(g.P)
         buf = np.zeros(N * C * plane + g.slack, cols.dtype)
@@ -164,80 +193,292 @@ def col2im(cols, shape, g, channel_major=False):
     return gp[g.crop_in]
 
 
-def channel_major(n, q, ck, co):
-    """Layout choice, by measurement on LeNet and ResNet-18 shapes: a GEMM per sample (its
-    columns made block by block, in cache), unless a sample's output is small against its
-    columns (late, wide layers: one GEMM over the batch is up to 2x faster), or the samples'
-    GEMMs are too small for BLAS to thread while the batch's is large (LeNet's second conv at
-    batch 64)."""
-    return 4 * q < ck or (q * ck < 1 << 16 and n * q * ck * co >= 1 << 24)
+def conv_layout(kernel, n, c, k, o, co, groups):
+    """The GEMM layout of a conv kernel ("forward", "input_grad" or "weight_grad") for a batch
+    of n, c input channels, kernel volume k, o output positions per sample and co output
+    channels. By measurement on LeNet and ResNet-18 shapes: channels-last, unless the image is
+    large against its channels (the per-sample layout's flat runs are then faster and its
+    extended grid wastes little), the conv is grouped, a 1x1 conv is not tiny (it needs no
+    columns per sample), or an input gradient has few channels (its channels-last GEMM is
+    too narrow)."""
+    if groups > 1 or o > 32 * c or k == 1 and o > 16 or kernel == "input_grad" and c < 16:
+        return "samples"
+    return "channels_last"
 
 
-def _grad_grid(gy, g, groups, cm):
-    """gy (N, Co, *O) on the columns' grid E (zeros off the true output): (N, G, Co/G, Q), or
-    channel-major (G, Co/G, N * Q)."""
+# -- the per-sample layout
+def _blocks(lo, hi, sample_bytes, target=1 << 20):
+    """Ranges of the samples lo..hi whose columns total about `target` bytes: a block is
+    copied out and multiplied while it is still in cache, which is 2-3x faster than one pass
+    over all the columns when a sample's columns are small (LeNet-sized layers)."""
+    step = max(1, target // max(sample_bytes, 1))
+    return [(s, min(s + step, hi)) for s in range(lo, hi, step)]
+
+
+def _per_sample(work, gemm, n, sample_bytes):
+    """Run work(s0, s1) (columns and GEMMs of samples s0..s1) over blocks of the n samples:
+    on two threads where a sample's GEMM (`gemm` multiply-adds) is too small for BLAS to
+    thread it, else block by block here."""
+    if gemm < SMALL_GEMM:
+        split(lambda lo, hi: [work(*b) for b in _blocks(lo, hi, sample_bytes)], n,
+              n * sample_bytes)
+    else:
+        for b in _blocks(0, n, sample_bytes):
+            work(*b)
+
+
+def _grad_grid(gy, g, groups):
+    """gy (N, Co, *O) on the columns' grid E (zeros off the true output): (N, G, Co/G, Q)."""
     N, Co = gy.shape[:2]
-    if cm:
-        ge = np.zeros((Co, N) + g.E, gy.dtype)
-        ge[g.crop_out] = gy.transpose((1, 0) + tuple(range(2, gy.ndim)))
-        return ge.reshape(groups, Co // groups, N * g.Q)
     if g.E == g.O:
         ge = np.ascontiguousarray(gy)
     else:
         ge = np.zeros((N, Co) + g.E, gy.dtype)
-        ge[g.crop_out] = gy
+        split(lambda lo, hi: ge[lo:hi].__setitem__(g.crop_out, gy[lo:hi]), N, ge.nbytes)
     return ge.reshape(N, groups, Co // groups, g.Q)
 
 
-def _sample_blocks(n, sample_bytes, target=1 << 20):
-    """Ranges of samples whose columns total about `target` bytes: a block is copied out and
-    multiplied while it is still in cache, which is 2-3x faster than one pass over all the
-    columns when a sample's columns are small (LeNet-sized layers)."""
-    step = max(1, target // max(sample_bytes, 1))
-    return [(s, min(s + step, n)) for s in range(0, n, step)]
+def _samples_forward(x, w, g, groups):
+    N, C = x.shape[:2]
+    Co = w.shape[0]
+    wg = w.reshape(groups, Co // groups, -1)
+    y = np.empty((N, groups, Co // groups, g.Q), np.result_type(x, w))
+
+    def work(s0, s1):
+        cols = im2col(x[s0:s1], g).reshape(s1 - s0, groups, -1, g.Q)
+        np.matmul(wg, cols, out=y[s0:s1])
+    _per_sample(work, w.size * g.Q, N, wg.shape[2] * groups * g.Q * x.itemsize)
+    y = y.reshape((N, Co) + g.E)
+    if g.E == g.O:
+        return y
+    out = np.empty((N, Co) + g.O, y.dtype)
+    split(lambda lo, hi: np.copyto(out[lo:hi], y[lo:hi][g.crop_out]), N, out.nbytes)
+    return out
+
+
+def _samples_input_grad(gy, w, shape, g, groups):
+    N, Co = gy.shape[:2]
+    ge = _grad_grid(gy, g, groups)
+    wt = w.reshape(groups, Co // groups, -1).transpose(0, 2, 1)
+    gx = np.empty(shape, np.result_type(gy, w))
+
+    def work(s0, s1):
+        gx[s0:s1] = col2im(np.matmul(wt, ge[s0:s1]), (s1 - s0,) + tuple(shape[1:]), g)
+    _per_sample(work, w.size * g.Q, N, wt.shape[1] * groups * g.Q * gy.itemsize)
+    return gx
+
+
+def _samples_weight_grad(x, gy, wshape, g, groups):
+    N, C = x.shape[:2]
+    ge = _grad_grid(gy, g, groups)
+    parts = []
+
+    def work(s0, s1):
+        cols = im2col(x[s0:s1], g).reshape(s1 - s0, groups, -1, g.Q)
+        parts.append(np.matmul(ge[s0:s1], cols.transpose(0, 1, 3, 2)).sum(0))
+    _per_sample(work, _prod(wshape) * g.Q, N, C * _prod(g.K) * g.Q * x.itemsize)
+    return sum(parts).reshape(wshape)
+
+
+# -- the channels-last layout
+def _cl_columns(x, g):
+    """Channels-last columns of x: (N * prod(O), prod(K) * C), row (n, *o), column (*k, c)."""
+    N, C = x.shape[:2]
+    q = _prod(g.O)
+    xp = np.zeros((N,) + g.P + (C,), x.dtype)
+    cols = np.empty((N * q, _prod(g.K) * C), x.dtype)
+
+    def fill(lo, hi):
+        part = xp[lo:hi]
+        part[(slice(None),) + g.crop_in[1:]] = np.moveaxis(x[lo:hi], 1, -1)
+        st = part.strides
+        win = as_strided(part, (hi - lo,) + g.O + g.K + (C,),
+                         (st[0],) + tuple(a * s for a, s in zip(st[1:-1], g.s)) +
+                         tuple(a * d for a, d in zip(st[1:-1], g.d)) + (st[-1],),
+                         writeable=False)
+        np.copyto(cols[lo * q:hi * q].reshape(win.shape), win)
+    split(fill, N, cols.nbytes)
+    return cols
+
+
+def _cl_weight(w):
+    """w (Co, C, *K) as (Co, prod(K) * C), in the order of the channels-last columns."""
+    return np.moveaxis(w, 1, -1).reshape(w.shape[0], -1)
+
+
+def _moved(a, source, dest, axis=0):
+    """np.moveaxis(a, source, dest) as a C-contiguous array, copied in two halves along
+    `axis` (of the result) on two threads."""
+    view = np.moveaxis(a, source, dest)
+    out = np.empty(view.shape, a.dtype)
+    key = (slice(None),) * axis
+    split(lambda lo, hi: np.copyto(out[key + (slice(lo, hi),)], view[key + (slice(lo, hi),)]),
+          out.shape[axis], out.nbytes)
+    return out
+
+
+def _cl_forward(x, wmat, g):
+    """conv_forward (ungrouped) in the channels-last layout, the weight given as a matrix
+    (prod(K) * C, Co) in the columns' order."""
+    cols = _cl_columns(x, g)
+    N, Co = x.shape[0], wmat.shape[1]
+    if cols.shape[0] >= Co:
+        return _moved((cols @ wmat).reshape((N,) + g.O + (Co,)), -1, 1)
+    # fewer positions than channels: BLAS is faster with the channels as the rows
+    return _moved((wmat.T @ cols.T).reshape((Co, N) + g.O), 0, 1)
+
+
+@functools.lru_cache(maxsize=512)
+def _adjoint_geometry(g):
+    """For a stride-1 conv, the geometry of its input gradient as a conv of the output
+    gradient (with the flipped, transposed weight): padded by d * (K - 1) - lo before and by
+    what makes the input's size after. None where that would crop (padding wider than the
+    dilated kernel) or the conv is strided."""
+    lo = tuple(d * (k - 1) - p for d, k, p in zip(g.d, g.K, g.lo))
+    hi = tuple(n - o + p for n, o, p in zip(g.spatial, g.O, g.lo))
+    if any(s != 1 for s in g.s) or min(lo + hi) < 0:
+        return None
+    return ConvGeometry(g.O, g.K, g.s, lo, hi, g.d, g.spatial)
+
+
+def _cl_input_grad(gy, w, shape, g):
+    N, Co = gy.shape[:2]
+    C = shape[1]
+    adjoint = _adjoint_geometry(g)
+    if adjoint is not None:
+        # the flipped kernel, (*K, Co, C): rows in the order of gy's columns
+        wf = np.moveaxis(np.flip(w, tuple(range(2, w.ndim))), (0, 1), (-2, -1))
+        return _cl_forward(gy, wf.reshape(-1, C), adjoint)
+    nd = len(g.K)
+    gcols = (_moved(gy, 1, -1).reshape(-1, Co) @ _cl_weight(w))
+    gcols = gcols.reshape((N,) + g.O + g.K + (C,))
+    gp = np.zeros((N,) + g.P + (C,), gcols.dtype)
+
+    def add(lo, hi):
+        for idx, _, window in g.elements:
+            gp[(slice(lo, hi),) + window[1:]] += gcols[(slice(lo, hi),) + (slice(None),) * nd
+                                                       + idx]
+    split(add, N, gcols.nbytes)
+    return _moved(gp[(slice(None),) + g.crop_in[1:]], -1, 1)
+
+
+def _cl_weight_grad(x, gy, wshape, g):
+    Co = gy.shape[1]
+    gw = _moved(gy, 1, -1).reshape(-1, Co).T @ _cl_columns(x, g)
+    return _moved(gw.reshape((Co,) + g.K + (wshape[1],)), -1, 1)
+
+
+# -- the kernels
+def _layout(kernel, x_shape, g, co, groups):
+    return conv_layout(kernel, x_shape[0], x_shape[1], _prod(g.K), _prod(g.O), co, groups)
 
 
 def conv_forward(x, w, g, groups):
     """Cross-correlation of x (N, C, *S) with w (Co, C/groups, *K): (N, Co, *O)."""
-    N, C = x.shape[:2]
-    Co = w.shape[0]
-    ck = C * _prod(g.K)
-    wg = w.reshape(groups, Co // groups, -1)
-    if channel_major(N, g.Q, ck, Co):
-        cols = im2col(x, g, True).reshape(groups, -1, N * g.Q)
-        y = np.matmul(wg, cols).reshape((Co, N) + g.E)
-        return np.ascontiguousarray(y[g.crop_out].transpose((1, 0) + tuple(range(2, y.ndim))))
-    y = np.empty((N, groups, Co // groups, g.Q), np.result_type(x, w))
-    for s0, s1 in _sample_blocks(N, ck * g.Q * x.itemsize):
-        cols = im2col(x[s0:s1], g).reshape(s1 - s0, groups, -1, g.Q)
-        np.matmul(wg, cols, out=y[s0:s1])
-    y = y.reshape((N, Co) + g.E)
-    return y if g.E == g.O else np.ascontiguousarray(y[g.crop_out])
+    if _layout("forward", x.shape, g, w.shape[0], groups) == "channels_last":
+        return _cl_forward(x, _cl_weight(w).T, g)
+    return _samples_forward(x, w, g, groups)
 
 
 def conv_input_grad(gy, w, shape, g, groups):
     """Gradient of conv_forward with respect to x (of `shape`); also the transposed conv."""
-    N, Co = gy.shape[:2]
-    cm = channel_major(N, g.Q, shape[1] * _prod(g.K), Co)
-    ge = _grad_grid(gy, g, groups, cm)
-    wt = w.reshape(groups, Co // groups, -1).transpose(0, 2, 1)
-    return col2im(np.matmul(wt, ge), shape, g, cm)
+    if _layout("input_grad", shape, g, w.shape[0], groups) == "channels_last":
+        return _cl_input_grad(gy, w, shape, g)
+    return _samples_input_grad(gy, w, shape, g, groups)
 
 
 def conv_weight_grad(x, gy, wshape, g, groups):
     """Gradient of conv_forward with respect to w (of `wshape`)."""
-    N, C = x.shape[:2]
-    ck = C * _prod(g.K)
-    cm = channel_major(N, g.Q, ck, gy.shape[1])
-    ge = _grad_grid(gy, g, groups, cm)
-    if cm:
-        cols = im2col(x, g, True).reshape(groups, -1, N * g.Q)
-        return np.matmul(ge, cols.transpose(0, 2, 1)).reshape(wshape)
-    gw = 0
-    for s0, s1 in _sample_blocks(N, ck * g.Q * x.itemsize):
-        cols = im2col(x[s0:s1], g).reshape(s1 - s0, groups, -1, g.Q)
-        gw = gw + np.matmul(ge[s0:s1], cols.transpose(0, 1, 3, 2)).sum(0)
-    return gw.reshape(wshape)
+    if _layout("weight_grad", x.shape, g, wshape[0], groups) == "channels_last":
+        return _cl_weight_grad(x, gy, wshape, g)
+    return _samples_weight_grad(x, gy, wshape, g, groups)
+
+
+# -- batch norm ------------------------------------------------------------------------------
+# Per-channel sums over the dims (0, 2, ..) of an (N, C, ..) array are BLAS products over its
+# planes (N, C, L): with a vector of ones (a sum) or row by row with another array's planes
+# (a dot), then a short sum over N. 2-3x faster than NumPy's sums over those axes, and as
+# accurate at these sizes. The per-channel factors broadcast over the planes' rows, whose
+# length L is the inner loop (rather than the last spatial dim alone). The elementwise passes
+# and the dots run on two threads, a half of the batch each.
+
+def _planes(x):
+    """x (N, C, ..) as (N, C, L)."""
+    return x.reshape(x.shape[0], x.shape[1], -1)
+
+
+def _dot(a, b):
+    """Sum of a * b (both (N, C, L)) over dims 0 and 2."""
+    return np.matmul(a[..., None, :], b[..., :, None]).sum((0, 2, 3))
+
+
+def channel_sum(x):
+    """Sum of x (N, C, ..) over every dim but 1."""
+    p = _planes(x)
+    return (p @ np.ones(p.shape[2], p.dtype)).sum(0)
+
+
+def batch_norm_stats(x):
+    """Batch mean and biased variance per channel (two passes: the variance of the centred
+    values), and the centred values (N, C, L)."""
+    n = x.size // x.shape[1]
+    mean = channel_sum(x) / n
+    planes = _planes(x)
+    centred = np.empty(planes.shape, x.dtype)
+
+    def centre(lo, hi):
+        c = np.subtract(planes[lo:hi], mean[:, None], out=centred[lo:hi])
+        return _dot(c, c)
+    return mean, sum(split(centre, x.shape[0], x.nbytes)) / n, centred
+
+
+def batch_norm(x, mean, var, weight, bias, eps, centred=None):
+    """(x - mean) / sqrt(var + eps) * weight + bias per channel, and 1 / sqrt(var + eps);
+    `centred` (x - mean, a temporary) is written over when given."""
+    invstd = 1 / np.sqrt(var + np.asarray(eps, x.dtype))
+    scale = (invstd if weight is None else invstd * weight)[:, None]
+    planes = _planes(x)
+    out = np.empty(planes.shape, x.dtype) if centred is None else centred
+
+    def normalise(lo, hi):
+        o = out[lo:hi]
+        if centred is None:
+            np.subtract(planes[lo:hi], mean[:, None], out=o)
+        o *= scale
+        if bias is not None:
+            o += bias[:, None]
+    split(normalise, x.shape[0], x.nbytes)
+    return out.reshape(x.shape), invstd
+
+
+def batch_norm_backward(g, x, mean, invstd, weight, training):
+    """Gradients of batch_norm (with the batch statistics when `training`) for the output
+    gradient g: input, weight (unscaled: sum of g * xhat) and bias. In training,
+    gx = w * invstd * (g - mean(g) - xhat * mean(g * xhat)), computed as
+    (g - mean(g)) * k1 + (x - mean) * k2 with per-channel k1, k2."""
+    n = x.size // x.shape[1]
+    gp, xp = _planes(g), _planes(x)
+    gx = np.empty(gp.shape, np.result_type(g, x))
+
+    def centre(lo, hi):
+        c = np.subtract(xp[lo:hi], mean[:, None], out=gx[lo:hi])
+        return _dot(gp[lo:hi], c)
+    gb = channel_sum(g)
+    gw = sum(split(centre, x.shape[0], x.nbytes)) * invstd
+    k1 = invstd if weight is None else invstd * weight
+    k2 = -k1 * invstd * gw / n
+
+    def combine(lo, hi):
+        o = gx[lo:hi]
+        if not training:
+            np.multiply(gp[lo:hi], k1[:, None], out=o)
+            return
+        o *= k2[:, None]
+        t = gp[lo:hi] - (gb / n)[:, None]
+        t *= k1[:, None]
+        o += t
+    split(combine, x.shape[0], x.nbytes)
+    return gx.reshape(x.shape), gw, gb
 
 
 # -- pooling ---------------------------------------------------------------------------------
@@ -261,25 +502,76 @@ def disjoint_windows(g):
     return all(s >= d * (k - 1) + 1 for s, d, k in zip(g.s, g.d, g.K))
 
 
+# A strided window slice (inner stride s) runs NumPy's generic strided loops, ~5x slower than
+# unit-stride ones. The max pooling backward (four passes per kernel element) therefore works
+# on the stride phases of the padded input: the element p of a dim goes to phase p % s,
+# position p // s, and every kernel element's window is a unit-stride slice of one phase.
+
+def _phases(a, s):
+    """a (N, C, *P) as its stride phases (N, C, *s, *ceil(P / s)); positions past the end of
+    a phase are left unset (no window reads them). A view when every stride is 1."""
+    if all(k == 1 for k in s):
+        return a.reshape(a.shape[:2] + (1,) * len(s) + a.shape[2:])
+    ph = np.empty(a.shape[:2] + s + tuple(-(-p // k) for p, k in zip(a.shape[2:], s)), a.dtype)
+    for r in np.ndindex(*s):
+        src = a[(Ellipsis,) + tuple(slice(i, None, k) for i, k in zip(r, s))]
+        ph[(slice(None), slice(None)) + r + tuple(slice(0, n) for n in src.shape[2:])] = src
+    return ph
+
+
+def _unphase(ph, shape, s):
+    """The inverse of _phases: (N, C, *P) of `shape` from its phases."""
+    if all(k == 1 for k in s):
+        return ph.reshape(shape)
+    a = np.empty(shape, ph.dtype)
+    for r in np.ndindex(*s):
+        dst = a[(Ellipsis,) + tuple(slice(i, None, k) for i, k in zip(r, s))]
+        dst[...] = ph[(slice(None), slice(None)) + r +
+                      tuple(slice(0, n) for n in dst.shape[2:])]
+    return a
+
+
+def _phase_windows(g):
+    """Per kernel element, its window in the phases: (phase index, unit-stride slices)."""
+    out = []
+    for idx in np.ndindex(*g.K):
+        t = [i * d for i, d in zip(idx, g.d)]
+        out.append((Ellipsis,) + tuple(x % s for x, s in zip(t, g.s)) +
+                   tuple(slice(x // s, x // s + o) for x, s, o in zip(t, g.s, g.O)))
+    return out
+
+
 def max_pool_backward(xp, out, gy, g):
-    """Each output's gradient routed to the first maximum of its window, on the padded grid.
-    Masks multiply (np.where / masked ufuncs with random masks are several times slower)."""
-    gp = np.zeros(xp.shape, gy.dtype)
-    disjoint = disjoint_windows(g)
-    for _, sl, hit in pool_hits(xp, out, g):
-        if disjoint:
-            np.multiply(gy, hit, out=gp[sl])
-        else:
-            gp[sl] += gy * hit
-    return gp
+    """Each output's gradient routed to the first maximum of its window, on the padded grid:
+    the part of gy not yet routed goes to every kernel element that holds the maximum, in
+    scan order (masks multiply: np.where / masked ufuncs with random masks are several times
+    slower)."""
+    ph = _phases(xp, g.s)
+    gph = np.zeros(ph.shape, gy.dtype)
+    windows = _phase_windows(g)
+
+    def route(lo, hi):
+        rest, part, dest, top = gy[lo:hi], ph[lo:hi], gph[lo:hi], out[lo:hi]
+        for k, w in enumerate(windows):
+            routed = rest * (part[w] == top)
+            dest[w] += routed
+            if k < len(windows) - 1:
+                rest = rest - routed if k == 0 else np.subtract(rest, routed, out=rest)
+    split(route, xp.shape[0], xp.nbytes)
+    return _unphase(gph, xp.shape, g.s)
 
 
 def max_pool(xp, g):
-    """Window maxima of the (-inf padded) xp: pairwise np.maximum over the strided slices."""
-    out = None
-    for _, _, window in g.elements:
-        v = xp[window]
-        out = v.copy() if out is None else np.maximum(out, v, out=out)
+    """Window maxima of the (-inf padded) xp: pairwise np.maximum over the strided windows
+    (the phases would cost more than they save here)."""
+    out = np.empty(xp.shape[:2] + g.O, xp.dtype)
+
+    def reduce(lo, hi):
+        part, dest = xp[lo:hi], out[lo:hi]
+        np.copyto(dest, part[g.elements[0][2]])
+        for _, _, window in g.elements[1:]:
+            np.maximum(dest, part[window], out=dest)
+    split(reduce, xp.shape[0], xp.nbytes)
     return out
 
 

@@ -136,31 +136,35 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
 
 
 # -- classification --------------------------------------------------------------------------
+_INDEX_DTYPES = (np.dtype(np.int64), np.dtype(np.uint8))
+
+
 def _check_nll(input, target, weight):
     """torch's shape and dtype checks of nll_loss / cross_entropy on class indices."""
-    if input.dim() < 1:
-        raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
-    if input.dim() <= 2:
-        if target.dim() > 1:
+    shape, tshape = input._data.shape, target._data.shape
+    n, tn = len(shape), len(tshape)
+    if n < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {n})")
+    if n <= 2:
+        if tn > 1:
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-        if input.dim() == 2 and target.dim() == 1 and input.shape[0] != target.shape[0] or \
-                input.dim() == 2 and target.dim() == 0:
-            raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
-                             f"batch_size ({target.shape[0] if target.dim() else 1}).")
-        if input.dim() == 1 and target.dim() != 0:
+        if n == 2 and (tn == 0 or shape[0] != tshape[0]):
+            raise ValueError(f"Expected input batch_size ({shape[0]}) to match target "
+                             f"batch_size ({tshape[0] if tn else 1}).")
+        if n == 1 and tn != 0:
             raise ValueError(f"Expected input batch_size (1) to match target batch_size "
-                             f"({target.shape[0]}).")
-    elif target.shape != input.shape[:1] + input.shape[2:]:
-        if input.shape[0] != target.shape[0]:
-            raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
-                             f"batch_size ({target.shape[0]}).")
-        raise RuntimeError(f"Expected target size {list(input.shape[:1] + input.shape[2:])}, "
-                           f"got {list(target.shape)}")
-    c = input.shape[1] if input.dim() > 1 else input.shape[0]
+                             f"({tshape[0]}).")
+    elif tshape != shape[:1] + shape[2:]:
+        if shape[0] != tshape[0]:
+            raise ValueError(f"Expected input batch_size ({shape[0]}) to match target "
+                             f"batch_size ({tshape[0]}).")
+        raise RuntimeError(f"Expected target size {list(shape[:1] + shape[2:])}, "
+                           f"got {list(tshape)}")
+    c = shape[1] if n > 1 else shape[0]
     if weight is not None and weight.numel() != c:
         raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no "
                            f"classes but got weight tensor of shape: {list(weight.shape)}")
-    if target.dtype.name not in ("int64", "uint8"):
+    if target._data.dtype not in _INDEX_DTYPES:
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
                            f"{target.type()[6:-6]}")
 
@@ -180,6 +184,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
                            f"{label_smoothing}")
+    if label_smoothing == 0 and target._data.dtype.kind != "f":     # class indices: fused
+        _check_nll(input, target, weight)
+        return _loss._cross_entropy(input, target, weight, reduction, ignore_index)
     class_dim = 1 if input.dim() > 1 else 0
     c = input.shape[class_dim]
 
@@ -198,8 +205,6 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             return loss.sum() / (input.numel() // c)
         return _apply(loss, reduction)
     _check_nll(input, target, weight)
-    if label_smoothing == 0:
-        return _loss._cross_entropy(input, target, weight, reduction, ignore_index)
     logp = _nn.log_softmax(input, class_dim)
     nll = _loss._nll_loss(logp, target, weight, reduction, ignore_index)
     ignored = wrap(target._data == ignore_index)

@@ -48,7 +48,14 @@ class OpNode(Node):
             g if g is not None else wrap(np.zeros(shape, dt)) for g, (shape, dt) in
             zip(grads, self._out_meta))
         ctx = self.ctx if self.ctx is not None else self
-        result = spec.backward(ctx, grad, *args, **self._kwargs)
+        if spec.save_output and _enabled[0]:        # create_graph: saved outputs differentiable
+            linked = _link_outputs(self, ctx)
+            try:
+                result = spec.backward(ctx, grad, *args, **self._kwargs)
+            finally:
+                _unlink_outputs(linked)
+        else:
+            result = spec.backward(ctx, grad, *args, **self._kwargs)
         if type(result) is not tuple:
             result = (result,)
         out = []
@@ -66,12 +73,17 @@ class OpNode(Node):
         return out
 
     def _release(self):
-        if self._spec.saves:
+        spec = self._spec
+        if spec.saves or spec.save_output:
+            # also drop the saved output and the version records, which hold the outputs:
+            # an output refers back to this node, and that cycle would keep every saved
+            # activation alive until the garbage collector runs
             self._args = None
             self._kwargs = None
             if self.ctx is not None:
                 self.ctx.__dict__.clear()
             self.out = None
+            self._versions = ()
 
     @property
     def needs_input_grad(self):
@@ -103,14 +115,13 @@ def _check_versions(node):
 
 def sum_to(g, shape):
     """Sum a broadcast gradient back to `shape` (the one place broadcasting is undone)."""
-    lead = g.dim() - len(shape)
-    dims = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape)
-                                      if s == 1 and g.shape[i + lead] != 1)
-    if dims:
-        g = g.sum(dims, keepdim=True)
-        if lead:
-            g = g.reshape(shape)
-    return g
+    gshape = g._data.shape
+    lead = len(gshape) - len(shape)
+    ones = tuple(i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
+    if not ones:
+        return g.sum(tuple(range(lead))) if lead else g
+    g = g.sum(tuple(range(lead)) + ones, keepdim=True)
+    return g.reshape(shape) if lead else g
 
 
 edge = current_edge
@@ -124,9 +135,10 @@ _WRAPS_SCALARS = frozenset(("add", "sub", "mul", "div"))
 class OpSpec:
     __slots__ = ("name", "forward", "backward", "node_cls", "promote", "saves", "save_output",
                  "ctx", "view", "params", "defaults", "function", "differentiable", "float_out",
-                 "nondiff", "wraps_scalars")
+                 "nondiff", "wraps_scalars", "ufunc")
 
-    def __init__(self, name, forward, promote, saves, save_output, ctx, view, node, float_out):
+    def __init__(self, name, forward, promote, saves, save_output, ctx, view, node, float_out,
+                 ufunc=None):
         self.name = name
         self.forward = forward
         self.backward = None
@@ -136,6 +148,7 @@ class OpSpec:
         self.ctx = ctx
         self.view = view
         self.float_out = float_out
+        self.ufunc = ufunc
         sig = inspect.signature(forward)
         params = [p for p in sig.parameters.values()
                   if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
@@ -224,16 +237,21 @@ def call(spec, args, kwargs):
     arrays = list(args)
     tensors = []
     tpos = []
+    requires = False
     for i, a in enumerate(args):
         if isinstance(a, Tensor):
             tensors.append(a)
-            tpos.append((i, None))
+            tpos.append(_SLOTS[i])
             arrays[i] = a._data
+            if a.requires_grad:
+                requires = True
         elif type(a) in (list, tuple) and a and isinstance(a[0], Tensor):
             arrays[i] = [t._data for t in a]
             for j, t in enumerate(a):
                 tensors.append(t)
                 tpos.append((i, j))
+                if t.requires_grad:
+                    requires = True
     if spec.promote:
         dt = _promote(spec, args, tensors).np
         for i in spec.promote:
@@ -254,7 +272,7 @@ def call(spec, args, kwargs):
         if err is None:
             raise
         raise err from None
-    requires = _enabled[0] and spec.backward is not None and any(t.requires_grad for t in tensors)
+    requires = requires and _enabled[0] and spec.backward is not None
     if type(result) is tuple:
         outs = tuple(wrap(r) for r in result)
         if spec.view:
@@ -315,9 +333,10 @@ def _binary_function(spec):
             if x.dtype != y.dtype or spec.float_out and x.dtype.kind not in "fc":
                 return call(spec, args, kwargs)
             requires = a.requires_grad or b.requires_grad
-        elif (tb is float and x.dtype.kind in "fc") or (tb is int and not spec.float_out and (
-                x.dtype.kind in "fc" or x.dtype.kind in "iu" and 0 <= b <= 127)):
-            # other ints may be out of the dtype's range: call() wraps them as torch does
+        elif (tb is float or tb is int) and x.dtype.kind in "fc" or (
+                tb is int and not spec.float_out and x.dtype.kind in "iu" and 0 <= b <= 127):
+            # a number of the tensor's category keeps its dtype; other ints may be out of the
+            # dtype's range: call() wraps them as torch does
             y = b
             requires = a.requires_grad
         else:
@@ -364,26 +383,24 @@ def _unary_function(spec):
     return function
 
 
-_TPOS1 = ((0, None),)
-_TPOS2 = ((0, None), (1, None))
+_SLOTS = tuple((i, None) for i in range(32))      # tpos entries of plain tensor arguments
+_TPOS1 = _SLOTS[:1]
+_TPOS2 = _SLOTS[:2]
 
 
 _NO_EDGE = (None, 0)
 
 
 def _record(spec, outs, args, kwargs, tensors, tpos, ctx):
+    """Make the graph node of an op's call: its edges to the inputs' nodes, what backward needs
+    (arguments, input shapes and dtypes, saved versions) and the outputs' grad_fn."""
     cls = spec.node_cls
     node = cls() if type(cls) is type else cls(args)()
-    edge_tensors = tensors
-    if spec.nondiff or spec.wraps_scalars and len(tensors) == 1:
-        node._edge_idx = _edge_indices(spec, args, tpos) if spec.nondiff else \
-            _TENSOR_NUMBER if tpos[0][0] == 0 else _NUMBER_TENSOR
-        edge_tensors = [tensors[k] if k is not None else None for k in node._edge_idx]
     edges = []
-    for t in edge_tensors:
-        if t is None:
-            edges.append(_NO_EDGE)
-            continue
+    meta = []
+    for t in tensors:
+        data = t._data
+        meta.append((data.shape, data.dtype))
         if t._view_at is not None and t._view_at != t._vc.value:
             refresh_view(t)
         fn = t.grad_fn
@@ -393,16 +410,21 @@ def _record(spec, outs, args, kwargs, tensors, tpos, ctx):
             edges.append((accumulator_of(t), 0))
         else:
             edges.append(_NO_EDGE)
+    if spec.nondiff or spec.wraps_scalars and len(tensors) == 1:
+        node._edge_idx = _edge_indices(spec, args, tpos) if spec.nondiff else \
+            _TENSOR_NUMBER if tpos[0][0] == 0 else _NUMBER_TENSOR
+        edges = [edges[k] if k is not None else _NO_EDGE for k in node._edge_idx]
     node.next_functions = tuple(edges)
     if ctx is not None:
         node.ctx = ctx
     node._args = args
     node._kwargs = kwargs
     node._tpos = tpos
-    node._meta = [(t._data.shape, t._data.dtype) for t in tensors]
-    node._versions = [(t, t._vc.value) for t in tensors] if spec.saves else ()
-    if spec.wraps_scalars and len(edge_tensors) == 2 and edge_tensors[1] is None:
-        node._versions = ()     # tensor * number, tensor / number: torch saves only the number
+    node._meta = meta
+    if spec.saves and not (spec.wraps_scalars and len(tensors) == 1 and tpos[0][0] == 0):
+        node._versions = [(t, t._vc.value) for t in tensors]
+    else:       # (tensor * number, tensor / number: torch saves only the number)
+        node._versions = ()
     if len(outs) > 1:
         node.n_outputs = len(outs)
         node._out_meta = tuple((o._data.shape, o._data.dtype) for o in outs)
@@ -415,11 +437,36 @@ def _record(spec, outs, args, kwargs, tensors, tpos, ctx):
             if spec.view:
                 o._view_at = o._vc.value
     if spec.save_output:
+        saved = tuple(saved_output(o) for o in outs)
         target = ctx if ctx is not None else node
-        target.out = outs[0] if len(outs) == 1 else outs
-        node._versions = list(node._versions) + [(o, o._vc.value) for o in outs
+        target.out = saved[0] if len(outs) == 1 else saved
+        node._versions = list(node._versions) + [(a, a._vc.value) for a, o in zip(saved, outs)
                                                   if o.grad_fn is node]
     return node
+
+
+def saved_output(t):
+    """What a node saves of its output: a tensor sharing the output's memory and version
+    counter, without grad_fn (as torch saves outputs), so that the output and its node do not
+    keep each other alive when the graph is dropped without a backward."""
+    s = wrap(t._data)
+    s._vc = t._vc
+    return s
+
+
+def _link_outputs(node, holder):
+    """create_graph: the saved outputs stand for the outputs of `node` in the graph that the
+    backward formulas record (the link is undone after they ran)."""
+    outs = holder.out if type(holder.out) is tuple else (holder.out,)
+    for nr, o in enumerate(outs):
+        if o._data.dtype.kind in "fc":
+            o.requires_grad, o.grad_fn, o._output_nr = True, node, nr
+    return outs
+
+
+def _unlink_outputs(outs):
+    for o in outs:
+        o.requires_grad, o.grad_fn, o._output_nr = False, None, 0
 
 
 _TENSOR_NUMBER, _NUMBER_TENSOR = (0, None), (None, 0)
@@ -443,17 +490,19 @@ def _edge_indices(spec, args, tpos):
 
 
 def op(fn=None, *, name=None, promote=None, saves=True, save_output=False, ctx=False,
-       view=False, node=None, float_out=False, method=True, inplace=False):
+       view=False, node=None, float_out=False, method=True, inplace=False, ufunc=None):
     """Declare an op. `promote` lists the argument positions that take part in torch's type
     promotion (their arrays arrive cast to the result dtype); `float_out` turns an integer
     result dtype into the default float dtype (true division, exp, ...); `saves=False` when
     backward needs no input values (only shapes); `save_output` gives backward `ctx.out`;
     `ctx=True` passes a Ctx to forward as first argument; `view` makes the output share the
     first input's storage version counter; `node` names the graph node class (a function of
-    the positional args when torch's name depends on the overload)."""
+    the positional args when torch's name depends on the overload); `ufunc` (a binary op's NumPy
+    ufunc) lets the in-place method write straight into self when no graph is recorded."""
     def register(forward):
         opname = name or forward.__name__
-        spec = OpSpec(opname, forward, promote, saves, save_output, ctx, view, node, float_out)
+        spec = OpSpec(opname, forward, promote, saves, save_output, ctx, view, node, float_out,
+                      ufunc)
         REGISTRY[opname] = spec
 
         if promote == (0, 1) and not ctx and not view:
@@ -486,22 +535,51 @@ def make_inplace(function, name):
     """The in-place method of an op: compute out of place from a snapshot of self (so that the
     graph keeps self's old value), then write into self's storage."""
     spec = function.spec
+    ufunc = spec.ufunc
 
     def method(self, *args, **kwargs):
+        if ufunc is not None and len(args) == 1 and not kwargs and \
+                _ufunc_inplace(ufunc, self, args[0]):
+            return self
         src = self
         if self.requires_grad and _enabled[0]:
             check_inplace(self)
-            src = snapshot(self) if spec.saves else self
+            src = snapshot(self, copy=spec.saves)
         return assign_(self, function(src, *args, **kwargs))
     method.__name__ = name + "_"
     return method
 
 
-def snapshot(t):
-    """A copy of t's current value that stands in for t in the graph."""
+def _ufunc_inplace(ufunc, self, other):
+    """self <op>= other computed by the ufunc into self's memory (no temporary), when that is
+    all the in-place op does: float self, other a tensor of its dtype or a Python number, no
+    graph to record. False (nothing written) leaves the other cases to the general path."""
+    x = self._data
+    if x.dtype.kind not in "fc":
+        return False
+    if type(other) is Tensor:
+        if other._data.dtype != x.dtype or _enabled[0] and other.requires_grad:
+            return False
+        other = other._data
+    elif type(other) is not float and type(other) is not int:
+        return False
+    if _enabled[0] and self.requires_grad:
+        return False
+    try:
+        ufunc(x, other, out=x)      # NumPy buffers overlapping operands, as an out-of-place op
+    except (ValueError, OverflowError):    # torch's errors come from the general path
+        return False
+    self._vc.value += 1
+    return True
+
+
+def snapshot(t, copy=True):
+    """A copy of t's current value that stands in for t in the graph (without `copy`, a new
+    tensor on t's array: the node must not hold t itself, which takes the node's output place,
+    a cycle that would keep t's memory until the garbage collector runs)."""
     if t._view_at is not None and t._view_at != t._vc.value:
         refresh_view(t)
-    s = wrap(t._data.copy())
+    s = wrap(t._data.copy() if copy else t._data)
     s.requires_grad, s.grad_fn, s._output_nr = t.requires_grad, t.grad_fn, t._output_nr
     return s
 
@@ -541,10 +619,11 @@ def assign_(self, result):
             # the result object is only a vehicle: point its saved-output slot at self
             node = result.grad_fn
             holder = node.ctx if getattr(node, "ctx", None) is not None else node
-            if getattr(holder, "out", None) is result:
-                holder.out = self
-                node._versions = tuple((self if t is result else t, v if t is not result
-                                        else self._vc.value) for t, v in node._versions)
+            saved = getattr(holder, "out", None)
+            if saved is not None and type(saved) is not tuple and saved._data is result._data:
+                holder.out = saved_output(self)
+                node._versions = tuple((holder.out, self._vc.value) if t is saved else (t, v)
+                                       for t, v in node._versions)
         if self._base is not None:
             rebase_view(self, result.grad_fn)
     return self

@@ -17,6 +17,10 @@ def dims_of(dim, ndim):
     """Normalise dim=None | int | sequence to a sorted tuple of non-negative dims."""
     if dim is None:
         return tuple(range(ndim))
+    if type(dim) is tuple and len(dim) == 1 and type(dim[0]) is int:
+        dim = dim[0]
+    if type(dim) is int and 0 <= dim < ndim:        # the common case, already normalised
+        return (dim,)
     if isinstance(dim, (int, np.integer)):
         return (wrap_dim(int(dim), ndim),) if ndim else ()
     dims = tuple(wrap_dim(int(d), ndim) for d in dim) if ndim else ()

@@ -574,6 +574,8 @@ def _(ctx, grad, input, npdtype, xp):
 def to_copy(self, dtype, device, copy=False):
     """Tensor.to: self when nothing changes (unless copy), else a converted copy."""
     npdt = self._data.dtype if dtype is None else _dtype.to_numpy_dtype(dtype)
+    if device is None and type(self._data) is np.ndarray:     # a dtype change on the CPU
+        return self if npdt == self._data.dtype and not copy else _to_copy(self, npdt, np)
     cur = self.device
     dev = cur if device is None else device
     if npdt == self._data.dtype and dev == cur and not copy:

@@ -33,10 +33,28 @@ def mm(input, mat2):
     return input @ mat2
 
 
+def _column_major(m):
+    """A 2-D tensor laid out column by column (a transposed contiguous one, as weight.t())."""
+    a = m._data
+    return a.strides[0] == a.itemsize and a.strides[1] == a.shape[0] * a.itemsize
+
+
+def _mat1_grad(grad, mat1, mat2):
+    """grad @ mat2^T, computed as (mat2 @ grad^T)^T when mat1 is column-major (as torch), so
+    that the gradient has mat1's layout and reaches a leaf behind t() without a copy."""
+    return mat2.mm(grad.t()).t() if _column_major(mat1) else grad.mm(mat2.t())
+
+
+def _mat2_grad(grad, mat1, mat2):
+    """mat1^T @ grad, laid out like mat2 (column-major mat2: (grad^T @ mat1)^T), as torch."""
+    return grad.t().mm(mat1).t() if _column_major(mat2) else mat1.t().mm(grad)
+
+
 @mm.backward
 def _(ctx, grad, input, mat2):
     need = ctx.needs_input_grad
-    return (grad.mm(mat2.t()) if need[0] else None), (input.t().mm(grad) if need[1] else None)
+    return (_mat1_grad(grad, input, mat2) if need[0] else None), \
+        (_mat2_grad(grad, input, mat2) if need[1] else None)
 
 
 @op(node="AddmmBackward0", inplace=True)
@@ -66,7 +84,8 @@ def _(ctx, grad, input, mat1, mat2, beta=1, alpha=1):
     need = ctx.needs_input_grad
     g = grad if alpha == 1 else grad * alpha
     gi = (grad if beta == 1 else grad * beta) if need[0] else None
-    return gi, (g.mm(mat2.t()) if need[1] else None), (mat1.t().mm(g) if need[2] else None)
+    return gi, (_mat1_grad(g, mat1, mat2) if need[1] else None), \
+        (_mat2_grad(g, mat1, mat2) if need[2] else None)
 
 
 @op(node="BmmBackward0")

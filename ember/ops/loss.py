@@ -14,7 +14,11 @@ from .pointwise import sigmoid
 
 def _reduce(loss, reduction):
     if reduction == "mean":
-        return loss.mean() if loss.size else np.asarray(np.nan, loss.dtype)
+        if not loss.size:
+            return np.asarray(np.nan, loss.dtype)
+        # what mean() computes for 32 and 64-bit floats, without its wrapper's cost on small
+        # arrays; float16 keeps mean()'s float32 accumulation
+        return loss.sum() / loss.size if loss.dtype.itemsize >= 4 else loss.mean()
     if reduction == "sum":
         return loss.sum()
     return loss
@@ -26,9 +30,9 @@ def _per_element(grad, reduction, n):
 
 
 def log_softmax_array(x, axis):
-    """Stable log_softmax of an array along axis (a max of -inf or inf is not subtracted)."""
-    m = np.max(x, axis=axis, keepdims=True)
-    z = x - np.where(np.isfinite(m), m, 0)
+    """Stable log_softmax of an array along axis: the max is subtracted first, so that a row
+    holding inf, or only -inf, gives nan as in torch."""
+    z = x - x.max(axis=axis, keepdims=True)
     z -= np.log(np.exp(z).sum(axis=axis, keepdims=True))
     return z
 
@@ -209,6 +213,26 @@ def _pick(a, t):
     return np.take_along_axis(a, t[:, None], 1)[:, 0]
 
 
+def _plain_targets(input, target, weight, ignore_index):
+    """The common case of the class-index losses: a (N, C) batch of N >= 1 samples, no class
+    weight, every target in range and none ignored (so every sample counts once). Returns the
+    targets as int64, else None for the general path (which also raises torch's errors)."""
+    if weight is not None or input.ndim != 2 or not target.size:
+        return None
+    t = target.astype(np.int64, copy=False)
+    c = input.shape[1]
+    # one reduction checks both bounds: negative targets read as unsigned are huge
+    if t.view(np.uint64).max() >= c or 0 <= ignore_index < c and (t == ignore_index).any():
+        return None
+    return t
+
+
+def _plain_share(grad, n, reduction):
+    """Each sample's factor of the incoming gradient when every sample counts once: grad / n
+    for 'mean', grad for 'sum' (0-dim), one per sample for 'none'."""
+    return grad / n if reduction == "mean" else grad
+
+
 def _shares(input, target, weight, reduction, ignore_index):
     """Each sample's class index and its share of the loss: its class weight (0 if ignored),
     divided by the total weight for 'mean' (ignored samples stay 0 even if all are)."""
@@ -247,6 +271,9 @@ def _arrays(*tensors):
 @op(method=False, node=_nll_node)
 def _nll_loss(input, target, weight, reduction, ignore_index):
     """-input[n, target[n]] * weight[target[n]], ignored targets left out of the mean."""
+    t = _plain_targets(input, target, weight, ignore_index)
+    if t is not None:
+        return _reduce(-input[np.arange(t.shape[0]), t], reduction)
     t, w, _ = _targets(input, target, weight, ignore_index)
     return _nll_reduce(_pick(input, t), w, reduction)
 
@@ -259,6 +286,11 @@ def _(ctx, grad, input, target, weight, reduction, ignore_index):
 @op(method=False, node="NllLossBackwardBackward0")
 def _nll_loss_backward(grad, input, target, weight, reduction, ignore_index):
     """-grad * share at each sample's class, 0 elsewhere (input gives only shape and dtype)."""
+    t = _plain_targets(input, target, weight, ignore_index)
+    if t is not None:
+        out = np.zeros(input.shape, input.dtype)
+        out[np.arange(t.shape[0]), t] = -_plain_share(grad, t.shape[0], reduction)
+        return out
     t, k = _shares(input, target, weight, reduction, ignore_index)
     return _onehot(input, t) * _per_sample(input, -(grad * k).astype(input.dtype, copy=False))
 
@@ -273,6 +305,10 @@ def _(ctx, gg, grad, input, target, weight, reduction, ignore_index):
 @op(method=False, node=_nll_node)
 def _cross_entropy(input, target, weight, reduction, ignore_index):
     """nll_loss(log_softmax(input, 1), target) in one pass over the logits."""
+    t = _plain_targets(input, target, weight, ignore_index)
+    if t is not None:          # only the picked log-probabilities: log(sum(exp(z))) - z[t]
+        z = input - input.max(axis=1, keepdims=True)
+        return _reduce(np.log(np.exp(z).sum(axis=1)) - z[np.arange(t.shape[0]), t], reduction)
     logp = log_softmax_array(input, _class_axis(input))
     t, w, _ = _targets(input, target, weight, ignore_index)
     return _nll_reduce(_pick(logp, t), w, reduction)
@@ -287,8 +323,14 @@ def _(ctx, grad, input, target, weight, reduction, ignore_index):
 @op(method=False, node="NllLossBackwardBackward0")
 def _cross_entropy_backward(grad, input, target, weight, reduction, ignore_index):
     """(softmax(input) - onehot(target)) * grad * share, in one pass over the logits."""
-    t, k = _shares(input, target, weight, reduction, ignore_index)
     p = np.exp(log_softmax_array(input, _class_axis(input)))
+    t = _plain_targets(input, target, weight, ignore_index)
+    if t is not None:
+        p[np.arange(t.shape[0]), t] -= 1
+        share = _plain_share(grad, t.shape[0], reduction)
+        p *= share[:, None] if share.ndim else share
+        return p
+    t, k = _shares(input, target, weight, reduction, ignore_index)
     p -= _onehot(input, t)
     p *= _per_sample(input, (grad * k).astype(input.dtype, copy=False))
     return p

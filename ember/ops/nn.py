@@ -12,6 +12,7 @@ import numpy as np
 
 from .._tensor import wrap
 from ..autograd import grad_mode
+from ..backend import kernels
 from ._registry import op, make_inplace
 from ._util import wrap_dim, type_name
 from .pointwise import sigmoid, _sigmoid
@@ -401,13 +402,10 @@ def _stats(x, dims, eps):
 def _batch_norm(ctx, input, weight, bias, running_mean, running_var, training, momentum, eps):
     """Normalise over every dim but 1 with the batch statistics (training: running stats
     updated in place, unbiased variance) or the running ones."""
-    shape = _affine_shape(input.ndim)
-    axes = (0,) + tuple(range(2, input.ndim))
+    centred = None
     if training:
         n = input.size // input.shape[1]
-        mean = input.mean(axis=axes)
-        xc = input - mean.reshape(shape)
-        var = np.mean(np.square(xc), axis=axes)
+        mean, var, centred = kernels.batch_norm_stats(input)
         if running_mean is not None:
             m = np.asarray(momentum, running_mean.dtype)
             running_mean *= 1 - m
@@ -419,27 +417,29 @@ def _batch_norm(ctx, input, weight, bias, running_mean, running_var, training, m
     else:
         mean = running_mean.astype(input.dtype, copy=False)
         var = running_var.astype(input.dtype, copy=False)
-        xc = input - mean.reshape(shape)
-    invstd = 1 / np.sqrt(var + np.asarray(eps, input.dtype))
-    ctx.mean, ctx.invstd = mean, invstd
-    scale = invstd if weight is None else invstd * weight
-    xc *= scale.reshape(shape)
-    if bias is not None:
-        xc += bias.reshape(shape)
-    return xc
+    out, ctx.invstd = kernels.batch_norm(input, mean, var, weight, bias, eps, centred)
+    ctx.mean = mean
+    return out
 
 
 @_batch_norm.backward
 def _(ctx, grad, input, weight, bias, running_mean, running_var, training, momentum, eps):
+    gx = gw = gb = None
+    if not grad_mode.is_grad_enabled():
+        gx, gw, gb = (wrap(a) for a in kernels.batch_norm_backward(
+            grad._data, input._data, ctx.mean, ctx.invstd,
+            None if weight is None else weight._data, training))
+        return gx if input.requires_grad else None, gw if _needs(weight) else None, \
+            gb if _needs(bias) else None, None, None
+    # double backward: the same formulas with ember ops (the batch statistics depend on x)
     shape = _affine_shape(input.dim())
     dims = [0] + list(range(2, input.dim()))
-    if training and grad_mode.is_grad_enabled():
-        mean, invstd = _stats(input, dims, eps)        # double backward: stats depend on x
+    if training:
+        mean, invstd = _stats(input, dims, eps)
     else:
         mean, invstd = wrap(ctx.mean.reshape(shape)), wrap(ctx.invstd.reshape(shape))
     xhat = (input - mean) * invstd
     w = weight.reshape(shape) if weight is not None else 1
-    gx = gw = gb = None
     if input.requires_grad:
         gx = _normalized_grad(grad * w, xhat, invstd, dims) if training else grad * (invstd * w)
     if _needs(weight):

@@ -65,7 +65,7 @@ def _not_differentiable(name):
 
 
 # -- arithmetic ------------------------------------------------------------------------------
-@op(promote=BINARY, saves=False, inplace=True)
+@op(promote=BINARY, saves=False, inplace=True, ufunc=np.add)
 def add(input, other, alpha=1):
     """input + alpha * other, torch's promotion; bool + bool is logical or."""
     return input + other if alpha == 1 else input + _times(alpha, other, input)
@@ -76,7 +76,7 @@ def _(ctx, grad, input, other, alpha=1):
     return grad, (grad if alpha == 1 else grad * alpha)
 
 
-@op(promote=BINARY, saves=False, method=False, name="sub")
+@op(promote=BINARY, saves=False, method=False, name="sub", ufunc=np.subtract)
 def _sub(input, other, alpha=1):
     return input - other if alpha == 1 else input - _times(alpha, other, input)
 
@@ -134,7 +134,7 @@ def rsub(input, other, *, alpha=1):
     return _rsub(input, other, alpha)
 
 
-@op(promote=BINARY, inplace=True)
+@op(promote=BINARY, inplace=True, ufunc=np.multiply)
 def mul(input, other):
     """Elementwise product (bool * bool is logical and)."""
     return input * other
@@ -149,7 +149,7 @@ def _(ctx, grad, input, other):
 multiply = mul
 
 
-@op(promote=BINARY, float_out=True, inplace=True)
+@op(promote=BINARY, float_out=True, inplace=True, ufunc=np.true_divide)
 def div(input, other, rounding_mode=None):
     """True division (ints give the default float dtype); rounding_mode 'trunc' or 'floor'
     keeps the promoted dtype."""

@@ -51,7 +51,7 @@ def _expand_back(grad, shape, dims, keepdim):
 # -- sum / mean / prod -----------------------------------------------------------------------
 @op(saves=False, node="SumBackward0", method=False)
 def _sum_all(input, dtype=None):
-    return np.sum(input, dtype=_int_to_long(input, dtype))
+    return input.sum(dtype=_int_to_long(input, dtype))
 
 
 @_sum_all.backward
@@ -61,8 +61,8 @@ def _(ctx, grad, input, dtype=None):
 
 @op(saves=False, node="SumBackward1", method=False)
 def _sum_dim(input, dim, keepdim=False, dtype=None):
-    return np.sum(input, axis=dims_of(dim, input.ndim), keepdims=keepdim,
-                  dtype=_int_to_long(input, dtype))
+    return input.sum(axis=dims_of(dim, input.ndim), keepdims=keepdim,
+                     dtype=_int_to_long(input, dtype))
 
 
 @_sum_dim.backward
@@ -74,10 +74,12 @@ def _(ctx, grad, input, dim, keepdim=False, dtype=None):
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None, axis=None):
     """torch.sum: over all elements, or over dim(s) (int, tuple; keepdim)."""
     dim = axis if dim is None else dim
+    if out is not None:
+        return _sum_all(input, dtype, out=out) if dim is None else \
+            _sum_dim(input, dim, keepdim, dtype, out=out)
     if dim is None:
-        return _sum_all(input) if dtype is None and out is None else \
-            _sum_all(input, dtype, out=out)
-    return _sum_dim(input, dim, keepdim, dtype, out=out)
+        return _sum_all(input) if dtype is None else _sum_all(input, dtype)
+    return _sum_dim(input, dim, keepdim) if dtype is None else _sum_dim(input, dim, keepdim, dtype)
 
 
 def _check_mean_dtype(input, dtype, name="mean"):
@@ -89,7 +91,7 @@ def _check_mean_dtype(input, dtype, name="mean"):
 @op(saves=False, node="MeanBackward0", method=False)
 def _mean_all(input, dtype=None):
     _check_mean_dtype(input, dtype)
-    return np.mean(input, dtype=None if dtype is None else dtype.np)
+    return input.mean(dtype=None if dtype is None else dtype.np)
 
 
 @_mean_all.backward
@@ -102,8 +104,8 @@ def _(ctx, grad, input, dtype=None):
 @op(saves=False, node="MeanBackward1", method=False)
 def _mean_dim(input, dim, keepdim=False, dtype=None):
     _check_mean_dtype(input, dtype)
-    return np.mean(input, axis=dims_of(dim, input.ndim), keepdims=keepdim,
-                   dtype=None if dtype is None else dtype.np)
+    return input.mean(axis=dims_of(dim, input.ndim), keepdims=keepdim,
+                      dtype=None if dtype is None else dtype.np)
 
 
 @_mean_dim.backward

@@ -11,9 +11,9 @@ from ._util import wrap_dim, dims_of, expand_error
 
 def _sizes(size):
     """Accept view(2, 3), view((2, 3)), view([2, 3]) and view(Size)."""
-    if len(size) == 1 and isinstance(size[0], (tuple, list, Size)):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):      # Size is a tuple
         size = size[0]
-    return tuple(int(s) for s in size)
+    return tuple(map(int, size))
 
 
 def infer_size(shape, numel):
@@ -27,6 +27,8 @@ def infer_size(shape, numel):
             if s < 0:
                 raise RuntimeError(f"invalid shape dimension {s}")
             known *= s
+    if known == numel and -1 not in shape:      # the common case: nothing to infer
+        return tuple(shape)
     if -1 in shape:
         if known == 0 or numel % known:
             raise RuntimeError(f"shape '{list(map(int, shape))}' is invalid for input of size "
@@ -64,7 +66,8 @@ _reshape_alias.backward(_reshape_back)
 def view(self, *shape):
     """A view with a new shape (torch's error when the strides do not allow one); view(dtype)
     reinterprets the bytes."""
-    if len(shape) == 1 and hasattr(shape[0], "itemsize") and hasattr(shape[0], "np"):
+    if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)) and \
+            hasattr(shape[0], "itemsize") and hasattr(shape[0], "np"):
         return wrap(self._data.view(shape[0].np))
     return _view(self, _sizes(shape))
 
@@ -182,7 +185,7 @@ def _squeeze_(self, dim=None):
 
 @op(saves=False, view=True, method=False, node="UnsqueezeBackward0")
 def _unsqueeze(input, dim):
-    return np.expand_dims(input, dim)
+    return input[(slice(None),) * dim + (None,)]        # a view, as np.expand_dims but cheaper
 
 
 @_unsqueeze.backward
@@ -308,18 +311,20 @@ def _(ctx, grad, input, shape):
 def expand(input, *sizes):
     """Broadcast to a larger shape without copying (-1 keeps a dim)."""
     sizes = _sizes(sizes)
-    shape = input.shape
+    shape = input._data.shape
     n = len(sizes)
     if n < len(shape):
         raise RuntimeError(f"expand({input.type()}{{{list(shape)}}}, size={list(sizes)}): the "
                            f"number of sizes provided ({n}) must be greater or equal to the "
                            f"number of dimensions in the tensor ({len(shape)})")
     lead = n - len(shape)
-    if any(s == -1 for s in sizes[:lead]):
-        raise RuntimeError("The expanded size of the tensor (-1) isn't allowed in a leading, "
-                           f"non-existing dimension {sizes.index(-1)}")
-    target = tuple(old if s == -1 and i >= lead else s
-                   for i, (s, old) in enumerate(zip(sizes, (1,) * lead + tuple(shape))))
+    target = sizes
+    if -1 in sizes:
+        if -1 in sizes[:lead]:
+            raise RuntimeError("The expanded size of the tensor (-1) isn't allowed in a "
+                               f"leading, non-existing dimension {sizes.index(-1)}")
+        target = tuple(old if s == -1 and i >= lead else s
+                       for i, (s, old) in enumerate(zip(sizes, (1,) * lead + shape)))
     err = expand_error(target, shape, sizes)
     if err is not None:
         raise err

@@ -39,30 +39,35 @@ def test_bilinear():
 
 # -- convolution -----------------------------------------------------------------------------
 @contextlib.contextmanager
-def conv_layout(channel_major):
-    """Force the conv kernels' GEMM layout (per sample, or one over the batch)."""
-    saved = kernels.channel_major
-    kernels.channel_major = lambda n, q, ck, co: channel_major
+def conv_layout(layout):
+    """Force the conv kernels' GEMM layout (per sample, or channels-last over the batch; the
+    latter for ungrouped convs only)."""
+    saved = kernels.conv_layout
+    kernels.conv_layout = lambda kernel, n, c, k, o, co, groups: \
+        layout if groups == 1 else "samples"
     try:
         yield
     finally:
-        kernels.channel_major = saved
+        kernels.conv_layout = saved
 
 
-@pytest.mark.parametrize("channel_major", [False, True])
+LAYOUTS = ["samples", "channels_last"]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
 @settings(max_examples=20, deadline=None)
 @given(n=st.integers(1, 3), groups=st.sampled_from([1, 2]), cpg=st.integers(1, 2),
        out_pg=st.integers(1, 2), h=st.integers(3, 10), w=st.integers(3, 10),
        k=st.integers(1, 3), stride=st.integers(1, 3), padding=st.integers(0, 2),
        dilation=st.integers(1, 2), bias=st.booleans())
-def test_conv2d_hypothesis(channel_major, n, groups, cpg, out_pg, h, w, k, stride, padding,
+def test_conv2d_hypothesis(layout, n, groups, cpg, out_pg, h, w, k, stride, padding,
                            dilation, bias):
     if (k - 1) * dilation + 1 > min(h, w) + 2 * padding:
         return
     x = G(rnd(n, groups * cpg, h, w))
     wt = G(rnd(groups * out_pg, cpg, k, k))
     b = G(rnd(groups * out_pg)) if bias else None
-    with conv_layout(channel_major):
+    with conv_layout(layout):
         run("conv2d", x, wt, b, stride, padding, dilation, groups, node="ConvolutionBackward0")
 
 
@@ -76,7 +81,7 @@ def test_conv_transpose2d_hypothesis(n, cin, cout, h, w, k, stride, padding, dil
            for s in (h, w)]
     if min(out) < 1:
         return
-    with conv_layout(data.draw(st.booleans())):
+    with conv_layout(data.draw(st.sampled_from(LAYOUTS))):
         run("conv_transpose2d", G(rnd(n, cin, h, w)), G(rnd(cin, cout, k, k)), G(rnd(cout)),
             stride, padding, output_padding, 1, dilation, node="ConvolutionBackward0")
 

@@ -75,10 +75,13 @@ def _stack(tensors):
     tensors that need no gradient (stack's own checks give torch's errors otherwise)."""
     first = tensors[0]._data
     shape, dtype = first.shape, first.dtype
-    if type(first) is np.ndarray and all(t._data.shape == shape and t._data.dtype == dtype
-                                         and not t.requires_grad for t in tensors):
-        return wrap(np.stack([t._data for t in tensors]))
-    return stack(tensors, 0)
+    arrays = []
+    for t in tensors:
+        a = t._data
+        if type(a) is not np.ndarray or a.shape != shape or a.dtype != dtype or t.requires_grad:
+            return stack(tensors, 0)
+        arrays.append(a)
+    return wrap(np.array(arrays))      # copies them into one new array, as np.stack does
 
 
 def _rebuild_mapping(elem, items):

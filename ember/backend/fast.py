@@ -1,0 +1,465 @@
+"""numba kernels (the `ember[fast]` extra) for 1-D and 2-D convolution and max pooling, with the
+signatures and results of backend/numpy.py.
+
+Covered: float32 / float64 NumPy arrays, 1 or 2 spatial dims (1-D runs as 2-D of height 1),
+groups=1, any stride / padding / dilation. Everything else (float16, integers, CuPy arrays,
+3-D, grouped convolutions) is handed to the NumPy kernel.
+
+Convolutions take one of two routes:
+- direct (stride 1, few channels: LeNet-sized layers): each output is a weighted sum of shifted
+  whole rows of the zero-padded input; two output channels are computed per pass over the
+  input, so that one load feeds two multiply-adds and the inner loop is long and contiguous.
+- im2row + GEMM (everything else): a parallel loop copies every output position's window into
+  a row of a matrix, NumPy's matmul (BLAS, multi-threaded) does the products, and a parallel
+  loop adds the rows' gradients back (row2im). The batch is done a block of samples at a time
+  so that the rows stay in cache and the buffer stays small.
+
+Sums are reassociated (`fastmath` reassoc/contract only: nan and inf propagate as in torch), so
+results agree with torch to float rounding. Sizes are arguments, never compile-time constants:
+each kernel compiles once per dtype, on first use, and is cached on disk (`cache=True`).
+"""
+import functools
+import os
+
+# numba's OpenMP threads must sleep, not spin, between parallel loops: spinning, they take
+# the cores from OpenBLAS's threads in the GEMMs that follow (ResNet-18 step 4x slower). Set
+# before numba loads its threading layer; a value the user set is kept.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numba  # noqa: E402
+import numpy as np  # noqa: E402
+from numba import njit, prange, uintp  # noqa: E402
+
+from . import numpy as _reference  # noqa: E402
+
+_FASTMATH = {"reassoc", "contract"}
+# Computed indices are cast to unsigned (`uintp`): numba then skips the wrap-around of negative
+# indices, whose per-element check would keep LLVM from vectorising the loop (10-30x slower).
+_ROWS_BYTES = 1 << 23           # im2row buffer per block of samples (8 MiB)
+
+
+# -- what is covered -------------------------------------------------------------------------
+def _covered(*arrays):
+    """True when the numba kernels handle these arrays (float32 / float64 NumPy arrays of one
+    dtype, 1 or 2 spatial dims)."""
+    a = arrays[0]
+    return (all(type(b) is np.ndarray and b.dtype == a.dtype for b in arrays)
+            and a.dtype in (np.float32, np.float64) and a.ndim in (3, 4))
+
+
+def _shape_2d(shape):
+    """(N, C, L) as (N, C, 1, L)."""
+    return tuple(shape) if len(shape) == 4 else (shape[0], shape[1], 1, shape[2])
+
+
+def _as_2d(a):
+    """a with 2 spatial dims, C-contiguous (the kernels are compiled for C-order arrays)."""
+    return np.ascontiguousarray(a.reshape(_shape_2d(a.shape)))
+
+
+def _params(g):
+    """The geometry's kernel, stride, padding lo / hi, dilation, output and input sizes as
+    (height, width) pairs (a 1-D geometry is 2-D of height 1)."""
+    if len(g.K) == 2:
+        return g.K, g.s, g.lo, g.hi, g.d, g.O, g.spatial
+    return tuple((e,) + v for e, v in zip((1, 1, 0, 0, 1, 1, 1),
+                                          (g.K, g.s, g.lo, g.hi, g.d, g.O, g.spatial)))
+
+
+def _direct(g, c, co):
+    """The direct route for stride 1 and few channels (where BLAS, fed by im2row, does not
+    reach its speed); the GEMM route otherwise."""
+    return all(s == 1 for s in g.s) and c * co <= 1024
+
+
+# -- direct route ----------------------------------------------------------------------------
+@njit(parallel=True, cache=True, fastmath=_FASTMATH)
+def _correlate(x, sample, offs, wt, out, pitch, r0, c0):
+    """out[n, o, r, c] = sum_t wt[o, t] * x[n * sample + offs[t] + (r0 + r) * pitch + c0 + c].
+
+    x is a flat buffer of samples of `sample` elements whose planes are `pitch` wide; `offs[t]`
+    is tap t's offset (channel, kernel row and column) in a sample. Each task computes two
+    output channels of one sample over whole rows of the plane (the columns past the output's
+    are computed and dropped), four taps per pass."""
+    n_out, n_ch, rows, cols = out.shape
+    taps = offs.shape[0]
+    length = (rows - 1) * pitch + cols
+    pairs = (n_ch + 1) // 2
+    for task in prange(n_out * pairs):
+        n = task // pairs
+        o0 = 2 * (task % pairs)
+        o1 = min(o0 + 1, n_ch - 1)          # odd channel count: the last pair is one channel
+        base = n * sample + r0 * pitch + c0
+        y0 = np.zeros(length, out.dtype)
+        y1 = np.zeros(length, out.dtype)
+        t = 0
+        while t < taps:
+            if t + 4 <= taps:
+                xa = x[base + offs[t]:base + offs[t] + length]
+                xb = x[base + offs[t + 1]:base + offs[t + 1] + length]
+                xc = x[base + offs[t + 2]:base + offs[t + 2] + length]
+                xd = x[base + offs[t + 3]:base + offs[t + 3] + length]
+                a0, b0, c0_, d0 = wt[o0, t], wt[o0, t + 1], wt[o0, t + 2], wt[o0, t + 3]
+                a1, b1, c1, d1 = wt[o1, t], wt[o1, t + 1], wt[o1, t + 2], wt[o1, t + 3]
+                for j in range(length):
+                    va, vb, vc, vd = xa[j], xb[j], xc[j], xd[j]
+                    y0[j] += a0 * va + b0 * vb + c0_ * vc + d0 * vd
+                    y1[j] += a1 * va + b1 * vb + c1 * vc + d1 * vd
+                t += 4
+            else:
+                xa = x[base + offs[t]:base + offs[t] + length]
+                a0, a1 = wt[o0, t], wt[o1, t]
+                for j in range(length):
+                    y0[j] += a0 * xa[j]
+                    y1[j] += a1 * xa[j]
+                t += 1
+        for r in range(rows):
+            for c in range(cols):
+                out[n, o0, r, c] = y0[uintp(r * pitch + c)]
+                out[n, o1, r, c] = y1[uintp(r * pitch + c)]
+
+
+@njit(parallel=True, cache=True, fastmath=_FASTMATH)
+def _correlate_weight(x, sample, offs, gy, pitch, parts):
+    """parts[p, o, t] = sum over the samples n of block p and all (r, c) of
+    gy[n, o, r, c] * x[n * sample + offs[t] + r * pitch + c]: the adjoint of `_correlate` in
+    its weights. Each task sums a block of samples; per sample, gy is laid out on the plane's
+    rows (zeros past the output's columns) and each pass takes two output channels and four
+    taps (eight running sums, in registers)."""
+    n_out, n_ch, rows, cols = gy.shape
+    blocks, _, taps = parts.shape
+    length = (rows - 1) * pitch + cols
+    pairs = (n_ch + 1) // 2
+    for p in prange(blocks):
+        zero = x.dtype.type(0)
+        ge = np.zeros((2 * pairs, length), gy.dtype)     # an odd count gets a zero channel
+        for n in range(p * n_out // blocks, (p + 1) * n_out // blocks):
+            for o in range(n_ch):
+                for r in range(rows):
+                    for c in range(cols):
+                        ge[o, uintp(r * pitch + c)] = gy[n, o, r, c]
+            base = n * sample
+            for o in range(0, n_ch, 2):
+                g0 = ge[o]
+                g1 = ge[o + 1]
+                t = 0
+                while t < taps:
+                    k = min(4, taps - t)
+                    # taps t .. t+3; past the last tap, the last one again (sums dropped)
+                    xa = x[base + offs[t]:base + offs[t] + length]
+                    xb = x[base + offs[t + min(1, k - 1)]:base + offs[t + min(1, k - 1)] + length]
+                    xc = x[base + offs[t + min(2, k - 1)]:base + offs[t + min(2, k - 1)] + length]
+                    xd = x[base + offs[t + k - 1]:base + offs[t + k - 1] + length]
+                    s0a = s0b = s0c = s0d = s1a = s1b = s1c = s1d = zero
+                    for j in range(length):
+                        va, vb, vc, vd, u0, u1 = xa[j], xb[j], xc[j], xd[j], g0[j], g1[j]
+                        s0a += u0 * va
+                        s0b += u0 * vb
+                        s0c += u0 * vc
+                        s0d += u0 * vd
+                        s1a += u1 * va
+                        s1b += u1 * vb
+                        s1c += u1 * vc
+                        s1d += u1 * vd
+                    sums0 = (s0a, s0b, s0c, s0d)
+                    sums1 = (s1a, s1b, s1c, s1d)
+                    for i in range(k):
+                        parts[p, o, t + i] += sums0[i]
+                        if o + 1 < n_ch:
+                            parts[p, o + 1, t + i] += sums1[i]
+                    t += k
+
+
+# -- im2row + GEMM route ---------------------------------------------------------------------
+# The input is made channels-last (N, H, W * C) first: the window of an output position in one
+# kernel row is then a single run of kw * C input elements (dilation 1), copied whole. The
+# rows' columns are ordered (kernel row, kernel column, channel), the weight reordered to match.
+
+@njit(cache=True)
+def _inside(v0, span, w):
+    """The part [lo, hi) of columns [v0, v0 + span) inside [0, w) (empty: lo == hi)."""
+    lo = min(max(v0, 0), v0 + span)
+    return lo, max(min(v0 + span, w), lo)
+
+
+@njit(parallel=True, cache=True)
+def _im2row(x, n0, rows, chans, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    """rows[(n - n0) * oh * ow + i * ow + j, (a * kw + b) * C + c] = x[n, y, v * C + c] at
+    y = i * sh - ph + a * dh, v = j * sw - pw + b * dw; zero where that is padding. With
+    dilation 1, a kernel row's window is one run of kw * C elements. (Explicit loops: numba's
+    slice assignments cost more than such short copies.)"""
+    _, h, wc = x.shape
+    w = wc // chans
+    span = kw if dw == 1 else 1
+    for task in prange(rows.shape[0] // ow):
+        n = n0 + task // oh
+        i = task % oh
+        for j in range(ow):
+            r = task * ow + j
+            for a in range(kh):
+                y = i * sh - ph + a * dh
+                yc = min(max(y, 0), h - 1)
+                for b in range(0, kw, span):
+                    v0 = j * sw - pw + b * dw
+                    lo, hi = _inside(v0, span, w) if 0 <= y < h else (v0, v0)
+                    k = (a * kw + b) * chans
+                    for e in range((lo - v0) * chans):
+                        rows[r, uintp(k + e)] = 0
+                    for e in range((hi - lo) * chans):
+                        rows[r, uintp(k + (lo - v0) * chans + e)] = x[n, yc, uintp(lo * chans + e)]
+                    for e in range((hi - v0) * chans, span * chans):
+                        rows[r, uintp(k + e)] = 0
+
+
+@njit(parallel=True, cache=True)
+def _row2im(rows, n0, gx, chans, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    """The adjoint of _im2row for the block's samples: gx[n, y] (channels-last) = the sum of
+    the rows' entries taken from input row y. One task per input row, so that no two tasks
+    write the same element."""
+    _, h, wc = gx.shape
+    w = wc // chans
+    span = kw if dw == 1 else 1
+    for task in prange(rows.shape[0] // (oh * ow) * h):
+        n = task // h
+        y = task % h
+        out = gx[n0 + n, y]
+        out[:] = 0
+        for a in range(kh):
+            t = y + ph - a * dh                 # i * sh for the outputs reading row y
+            if t < 0 or t % sh != 0 or t // sh >= oh:
+                continue
+            for j in range(ow):
+                row = rows[(n * oh + t // sh) * ow + j]
+                for b in range(0, kw, span):
+                    v0 = j * sw - pw + b * dw
+                    lo, hi = _inside(v0, span, w)
+                    k = (a * kw + b + lo - v0) * chans
+                    for e in range((hi - lo) * chans):
+                        out[uintp(lo * chans + e)] += row[uintp(k + e)]
+
+
+def _channels_last(a):
+    """(N, C, H, W) as a contiguous (N, H, W * C)."""
+    n, c, h, w = a.shape
+    return np.ascontiguousarray(a.transpose(0, 2, 3, 1)).reshape(n, h, w * c)
+
+
+def _grad_columns(gy, n0, n1):
+    """gy[n0:n1] (N, Co, *O) as (Co, N * Q): one column per output position of the block."""
+    co = gy.shape[1]
+    return np.ascontiguousarray(gy[n0:n1].reshape(n1 - n0, co, -1).transpose(1, 0, 2)
+                                ).reshape(co, -1)
+
+
+def _blocks(n, q, ck, itemsize):
+    """Sample ranges whose im2row rows take about _ROWS_BYTES."""
+    step = max(1, _ROWS_BYTES // max(1, q * ck * itemsize))
+    return [(s, min(s + step, n)) for s in range(0, n, step)]
+
+
+# -- max pooling -----------------------------------------------------------------------------
+# torch's choice of the maximum's index: the first maximum in scan order, or the last nan. Given
+# the window's maximum m, that is the element taken last by the rule "take it if it is nan, or
+# if it equals m and nothing was taken yet", which needs no data-dependent branch.
+
+@njit(parallel=True, cache=True)
+def _max_pool(xp, out, kh, kw, sh, sw, dh, dw):
+    """out[p, i, j] = the maximum of window (i, j) of the (-inf padded) plane xp[p]; nan wins.
+    The inner loop runs along an output row."""
+    planes, oh, ow = out.shape
+    for p in prange(planes):
+        for i in range(oh):
+            row = out[p, i]
+            row[:] = -np.inf
+            for a in range(kh):
+                src = xp[p, i * sh + a * dh]
+                for b in range(kw):
+                    for j in range(ow):
+                        v = src[uintp(j * sw + b * dw)]
+                        m = row[j]
+                        row[j] = v if (v > m) | (v != v) else m
+
+
+@njit(parallel=True, cache=True)
+def _max_pool_backward(xp, out, gy, gp, kh, kw, sh, sw, dh, dw, h0, h1, w0, w1):
+    """gp[p] = each gy[p, i, j] added at its window's maximum out[p, i, j]; only elements
+    inside the input ([h0, h1) x [w0, w1) of the padded plane) are candidates."""
+    planes, oh, ow = gy.shape
+    width = xp.shape[2]
+    for p in prange(planes):
+        x = xp[p].reshape(-1)
+        g = gp[p].reshape(-1)
+        g[:] = 0
+        for i in range(oh):
+            for j in range(ow):
+                m = out[p, i, j]
+                at = -1
+                for a in range(kh):
+                    y = i * sh + a * dh
+                    for b in range(kw):
+                        c = j * sw + b * dw
+                        v = x[uintp(y * width + c)]
+                        take = (h0 <= y) & (y < h1) & (w0 <= c) & (c < w1) & (
+                            (v != v) | ((v == m) & (at < 0)))
+                        at = y * width + c if take else at
+                g[at] += gy[p, i, j]
+
+
+@njit(parallel=True, cache=True)
+def _max_pool_backward_2x2(xp, out, gy, gp):
+    """_max_pool_backward for 2x2 windows at stride 2 without padding before the input (the
+    common pooling layer): the windows do not overlap, so each is written whole."""
+    planes, oh, ow = gy.shape
+    for p in prange(planes):
+        gp[p, 2 * oh:] = 0
+        gp[p, :2 * oh, 2 * ow:] = 0
+        for i in range(oh):
+            x0, x1 = xp[p, 2 * i], xp[p, 2 * i + 1]
+            g0, g1 = gp[p, 2 * i], gp[p, 2 * i + 1]
+            for j in range(ow):
+                m = out[p, i, j]
+                a, b, c, d = x0[2 * j], x0[2 * j + 1], x1[2 * j], x1[2 * j + 1]
+                if m == m:      # the first element equal to m
+                    ta = a == m
+                    tb = (b == m) & ~ta
+                    tc = (c == m) & ~(ta | tb)
+                    td = ~(ta | tb | tc)
+                else:           # the last nan
+                    td = d != d
+                    tc = (c != c) & ~td
+                    tb = (b != b) & ~(tc | td)
+                    ta = ~(tb | tc | td)
+                v = gy[p, i, j]
+                zero = v - v
+                g0[2 * j] = v if ta else zero
+                g0[2 * j + 1] = v if tb else zero
+                g1[2 * j] = v if tc else zero
+                g1[2 * j + 1] = v if td else zero
+
+
+# -- the kernels of backend/numpy.py ---------------------------------------------------------
+@functools.lru_cache(maxsize=256)
+def _taps(chans, kh, kw, dh, dw, height, width):
+    """Offset of every weight element (channel, kernel row, kernel column) in a sample of
+    `chans` planes of height x width."""
+    c, a, b = np.ogrid[:chans, :kh, :kw]
+    return ((c * height + a * dh) * width + b * dw).ravel()
+
+
+def _weight_rows(w):
+    """w (Co, C, kh, kw) with its columns in im2row's order: (Co, kh * kw * C)."""
+    return np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(w.shape[0], -1)
+
+
+def conv_forward(x, w, g, groups):
+    """Cross-correlation of x (N, C, *S) with w (Co, C, *K): (N, Co, *O)."""
+    if groups != 1 or not _covered(x, w):
+        return _reference.conv_forward(x, w, g, groups)
+    (kh, kw), s, lo, hi, d, (oh, ow), _ = _params(g)
+    x4, w4 = _as_2d(x), _as_2d(w)
+    n, c = x4.shape[:2]
+    co = w.shape[0]
+    y = np.empty((n, co, oh, ow), x.dtype)
+    if _direct(g, c, co):
+        buf, xp = _reference.padded(x4, lo, hi)
+        _correlate(buf, xp[0].size, _taps(c, kh, kw, *d, *xp.shape[2:]), w4.reshape(co, -1),
+                   y, xp.shape[3], 0, 0)
+    else:
+        xt, wr = _channels_last(x4), _weight_rows(w4)
+        for n0, n1 in _blocks(n, oh * ow, wr.shape[1], x.itemsize):
+            rows = np.empty(((n1 - n0) * oh * ow, wr.shape[1]), x.dtype)
+            _im2row(xt, n0, rows, c, kh, kw, *s, *lo, *d, oh, ow)
+            y[n0:n1] = (rows @ wr.T).reshape(n1 - n0, oh, ow, co).transpose(0, 3, 1, 2)
+    return y.reshape((n, co) + g.O)
+
+
+def conv_input_grad(gy, w, shape, g, groups):
+    """Gradient of conv_forward with respect to x (of `shape`); also the transposed conv."""
+    if groups != 1 or not _covered(gy, w):
+        return _reference.conv_input_grad(gy, w, shape, g, groups)
+    (kh, kw), s, lo, hi, d, (oh, ow), _ = _params(g)
+    g4, w4 = _as_2d(gy), _as_2d(w)
+    n, c, h, wd = _shape_2d(shape)
+    co = w.shape[0]
+    if _direct(g, c, co):
+        # the full correlation of gy with the flipped kernel, on the padded input's grid
+        th, tw = (kh - 1) * d[0], (kw - 1) * d[1]
+        buf, gp = _reference.padded(g4, (th, tw), (h + lo[0] + hi[0] - oh,
+                                                   wd + lo[1] + hi[1] - ow))
+        wf = w4[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
+        gx = np.empty((n, c, h, wd), gy.dtype)
+        _correlate(buf, gp[0].size, _taps(co, kh, kw, *d, *gp.shape[2:]),
+                   np.ascontiguousarray(wf).reshape(c, -1), gx, gp.shape[3], lo[0], lo[1])
+        return gx.reshape(shape)
+    wr = _weight_rows(w4)
+    gxt = np.empty((n, h, wd * c), gy.dtype)
+    for n0, n1 in _blocks(n, oh * ow, wr.shape[1], gy.itemsize):
+        _row2im(_grad_columns(g4, n0, n1).T @ wr, n0, gxt, c, kh, kw, *s, *lo, *d, oh, ow)
+    return np.ascontiguousarray(gxt.reshape(n, h, wd, c).transpose(0, 3, 1, 2)).reshape(shape)
+
+
+def conv_weight_grad(x, gy, wshape, g, groups):
+    """Gradient of conv_forward with respect to w (of `wshape`)."""
+    if groups != 1 or not _covered(x, gy):
+        return _reference.conv_weight_grad(x, gy, wshape, g, groups)
+    (kh, kw), s, lo, hi, d, (oh, ow), _ = _params(g)
+    x4, g4 = _as_2d(x), _as_2d(gy)
+    n, c = x4.shape[:2]
+    co = g4.shape[1]
+    if _direct(g, c, co):
+        buf, xp = _reference.padded(x4, lo, hi)
+        parts = np.zeros((min(n, numba.get_num_threads()), co, c * kh * kw), x.dtype)
+        _correlate_weight(buf, xp[0].size, _taps(c, kh, kw, *d, *xp.shape[2:]), g4,
+                          xp.shape[3], parts)
+        return parts.sum(0).reshape(wshape)
+    xt = _channels_last(x4)
+    gw = np.zeros((co, kh * kw * c), x.dtype)
+    for n0, n1 in _blocks(n, oh * ow, gw.shape[1], x.itemsize):
+        rows = np.empty(((n1 - n0) * oh * ow, gw.shape[1]), x.dtype)
+        _im2row(xt, n0, rows, c, kh, kw, *s, *lo, *d, oh, ow)
+        gw += _grad_columns(g4, n0, n1) @ rows
+    return np.ascontiguousarray(gw.reshape(co, kh, kw, c).transpose(0, 3, 1, 2)).reshape(wshape)
+
+
+def _planes(a):
+    """a (N, C, *S) with 1 or 2 spatial dims as contiguous (N * C, H, W) planes."""
+    a = _as_2d(a)
+    return a.reshape((-1,) + a.shape[2:])
+
+
+def max_pool(xp, g):
+    """Window maxima of the (-inf padded) xp (nan propagates, as torch)."""
+    if not _covered(xp):
+        return _reference.max_pool(xp, g)
+    (kh, kw), s, _, _, d, (oh, ow), _ = _params(g)
+    out = np.empty((xp.shape[0] * xp.shape[1], oh, ow), xp.dtype)
+    _max_pool(_planes(xp), out, kh, kw, *s, *d)
+    return out.reshape(xp.shape[:2] + g.O)
+
+
+def max_pool_backward(xp, out, gy, g):
+    """Each output's gradient routed to its window's maximum, on the padded grid (torch's
+    index: the first maximum in scan order, the last nan)."""
+    if not _covered(xp, out, gy):
+        return _reference.max_pool_backward(xp, out, gy, g)
+    (kh, kw), s, lo, _, d, _, (h, w) = _params(g)
+    planes, outs, grads = _planes(xp), _planes(out), _planes(gy)
+    gp = np.empty(planes.shape, gy.dtype)
+    if (kh, kw, *s, *d, *lo) == (2, 2, 2, 2, 1, 1, 0, 0):
+        _max_pool_backward_2x2(planes, outs, grads, gp)
+    else:
+        _max_pool_backward(planes, outs, grads, gp, kh, kw, *s, *d, lo[0], lo[0] + h, lo[1],
+                           lo[1] + w)
+    return gp.reshape(xp.shape)
+
+
+def _numpy_in_forked_child():
+    """A forked child (a DataLoader worker) that starts a parallel loop after its parent ran
+    one is aborted by GNU OpenMP, numba's usual threading layer: children use NumPy's
+    kernels."""
+    from . import use_fast
+    use_fast(False)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_numpy_in_forked_child)
