@@ -36,6 +36,8 @@ _FASTMATH = {"reassoc", "contract"}
 # Computed indices are cast to unsigned (`uintp`): numba then skips the wrap-around of negative
 # indices, whose per-element check would keep LLVM from vectorising the loop (10-30x slower).
 _ROWS_BYTES = 1 << 23           # im2row buffer per block of samples (8 MiB)
+_DIRECT_CHANNELS = 1024         # the direct route up to C * Co of this (LeNet: 18 and 96)
+_SERIAL_NS = 100_000            # kernels estimated shorter than this run on one thread
 
 
 # -- what is covered -------------------------------------------------------------------------
@@ -69,7 +71,7 @@ def _params(g):
 def _direct(g, c, co):
     """The direct route for stride 1 and few channels (where BLAS, fed by im2row, does not
     reach its speed); the GEMM route otherwise."""
-    return all(s == 1 for s in g.s) and c * co <= 1024
+    return all(s == 1 for s in g.s) and c * co <= _DIRECT_CHANNELS
 
 
 # -- direct route ----------------------------------------------------------------------------
@@ -302,7 +304,8 @@ def _max_pool_backward(xp, out, gy, gp, kh, kw, sh, sw, dh, dw, h0, h1, w0, w1):
                         take = (h0 <= y) & (y < h1) & (w0 <= c) & (c < w1) & (
                             (v != v) | ((v == m) & (at < 0)))
                         at = y * width + c if take else at
-                g[at] += gy[p, i, j]
+                if at >= 0:                 # a window all padding has no maximum
+                    g[at] += gy[p, i, j]
 
 
 @njit(parallel=True, cache=True)
@@ -337,7 +340,46 @@ def _max_pool_backward_2x2(xp, out, gy, gp):
                 g1[2 * j + 1] = v if td else zero
 
 
+@njit(parallel=True, cache=True)
+def _pad(x, out, top, left):
+    """out[p] = zeros with the plane x[p] written at (top, left)."""
+    planes, h, w = x.shape
+    for p in prange(planes):
+        o = out[p]
+        o[:] = 0
+        for i in range(h):
+            row = o[top + i]
+            for j in range(w):
+                row[uintp(left + j)] = x[p, i, j]
+
+
 # -- the kernels of backend/numpy.py ---------------------------------------------------------
+def _run(kernel, work, *args):
+    """kernel(*args) on numba's threads, or on this thread alone when `work` (about the
+    kernel's time in ns on one core) is under _SERIAL_NS: waking the sleeping threads costs
+    30-50 us, more than half of that."""
+    if work >= _SERIAL_NS:
+        return kernel(*args)
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        kernel(*args)
+    finally:
+        numba.set_num_threads(threads)
+
+
+def _padded(a, lo, hi):
+    """a (N, C, H, W) zero-padded by lo / hi: a flat buffer (no copy without padding) and
+    the padded plane's (height, width)."""
+    n, c, h, w = a.shape
+    hp, wp = h + lo[0] + hi[0], w + lo[1] + hi[1]
+    if (hp, wp) == (h, w):
+        return a.reshape(-1), (h, w)
+    out = np.empty((n * c, hp, wp), a.dtype)
+    _run(_pad, out.size, a.reshape(n * c, h, w), out, lo[0], lo[1])
+    return out.reshape(-1), (hp, wp)
+
+
 @functools.lru_cache(maxsize=256)
 def _taps(chans, kh, kw, dh, dw, height, width):
     """Offset of every weight element (channel, kernel row, kernel column) in a sample of
@@ -346,30 +388,44 @@ def _taps(chans, kh, kw, dh, dw, height, width):
     return ((c * height + a * dh) * width + b * dw).ravel()
 
 
+def _direct_correlate(x4, wt, out, kernel, d, lo, hi, r0=0, c0=0):
+    """_correlate of x4 (N, C, H, W), padded by lo / hi, with wt (O, C * kh * kw)."""
+    buf, (hp, wp) = _padded(x4, lo, hi)
+    n, c = x4.shape[:2]
+    offs = _taps(c, *kernel, *d, hp, wp)
+    work = n * wt.size * ((out.shape[2] - 1) * wp + out.shape[3]) // 32
+    _run(_correlate, work, buf, c * hp * wp, offs, wt, out, wp, r0, c0)
+
+
 def _weight_rows(w):
     """w (Co, C, kh, kw) with its columns in im2row's order: (Co, kh * kw * C)."""
     return np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(w.shape[0], -1)
+
+
+def _rows(xt, n0, n1, c, g2):
+    """The im2row rows of samples n0..n1 of the channels-last xt."""
+    (kh, kw), s, lo, _, d, (oh, ow), _ = g2
+    rows = np.empty(((n1 - n0) * oh * ow, kh * kw * c), xt.dtype)
+    _run(_im2row, rows.size, xt, n0, rows, c, kh, kw, *s, *lo, *d, oh, ow)
+    return rows
 
 
 def conv_forward(x, w, g, groups):
     """Cross-correlation of x (N, C, *S) with w (Co, C, *K): (N, Co, *O)."""
     if groups != 1 or not _covered(x, w):
         return _reference.conv_forward(x, w, g, groups)
-    (kh, kw), s, lo, hi, d, (oh, ow), _ = _params(g)
+    g2 = kernel, s, lo, hi, d, (oh, ow), _ = _params(g)
     x4, w4 = _as_2d(x), _as_2d(w)
     n, c = x4.shape[:2]
     co = w.shape[0]
     y = np.empty((n, co, oh, ow), x.dtype)
     if _direct(g, c, co):
-        buf, xp = _reference.padded(x4, lo, hi)
-        _correlate(buf, xp[0].size, _taps(c, kh, kw, *d, *xp.shape[2:]), w4.reshape(co, -1),
-                   y, xp.shape[3], 0, 0)
+        _direct_correlate(x4, w4.reshape(co, -1), y, kernel, d, lo, hi)
     else:
         xt, wr = _channels_last(x4), _weight_rows(w4)
         for n0, n1 in _blocks(n, oh * ow, wr.shape[1], x.itemsize):
-            rows = np.empty(((n1 - n0) * oh * ow, wr.shape[1]), x.dtype)
-            _im2row(xt, n0, rows, c, kh, kw, *s, *lo, *d, oh, ow)
-            y[n0:n1] = (rows @ wr.T).reshape(n1 - n0, oh, ow, co).transpose(0, 3, 1, 2)
+            y[n0:n1] = (_rows(xt, n0, n1, c, g2) @ wr.T).reshape(
+                n1 - n0, oh, ow, co).transpose(0, 3, 1, 2)
     return y.reshape((n, co) + g.O)
 
 
@@ -381,43 +437,43 @@ def conv_input_grad(gy, w, shape, g, groups):
     g4, w4 = _as_2d(gy), _as_2d(w)
     n, c, h, wd = _shape_2d(shape)
     co = w.shape[0]
+    gx = np.empty((n, c, h, wd), gy.dtype)
     if _direct(g, c, co):
         # the full correlation of gy with the flipped kernel, on the padded input's grid
+        # (rows lo[0].., columns lo[1].. of it are the input's)
+        wf = np.ascontiguousarray(w4[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
         th, tw = (kh - 1) * d[0], (kw - 1) * d[1]
-        buf, gp = _reference.padded(g4, (th, tw), (h + lo[0] + hi[0] - oh,
-                                                   wd + lo[1] + hi[1] - ow))
-        wf = w4[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
-        gx = np.empty((n, c, h, wd), gy.dtype)
-        _correlate(buf, gp[0].size, _taps(co, kh, kw, *d, *gp.shape[2:]),
-                   np.ascontiguousarray(wf).reshape(c, -1), gx, gp.shape[3], lo[0], lo[1])
+        _direct_correlate(g4, wf.reshape(c, -1), gx, (kh, kw), d, (th, tw),
+                          (h + lo[0] + hi[0] - oh, wd + lo[1] + hi[1] - ow), *lo)
         return gx.reshape(shape)
     wr = _weight_rows(w4)
     gxt = np.empty((n, h, wd * c), gy.dtype)
     for n0, n1 in _blocks(n, oh * ow, wr.shape[1], gy.itemsize):
-        _row2im(_grad_columns(g4, n0, n1).T @ wr, n0, gxt, c, kh, kw, *s, *lo, *d, oh, ow)
-    return np.ascontiguousarray(gxt.reshape(n, h, wd, c).transpose(0, 3, 1, 2)).reshape(shape)
+        rows = _grad_columns(g4, n0, n1).T @ wr
+        _run(_row2im, rows.size, rows, n0, gxt, c, kh, kw, *s, *lo, *d, oh, ow)
+    gx[:] = gxt.reshape(n, h, wd, c).transpose(0, 3, 1, 2)
+    return gx.reshape(shape)
 
 
 def conv_weight_grad(x, gy, wshape, g, groups):
     """Gradient of conv_forward with respect to w (of `wshape`)."""
     if groups != 1 or not _covered(x, gy):
         return _reference.conv_weight_grad(x, gy, wshape, g, groups)
-    (kh, kw), s, lo, hi, d, (oh, ow), _ = _params(g)
+    g2 = (kh, kw), s, lo, hi, d, (oh, ow), _ = _params(g)
     x4, g4 = _as_2d(x), _as_2d(gy)
     n, c = x4.shape[:2]
     co = g4.shape[1]
     if _direct(g, c, co):
-        buf, xp = _reference.padded(x4, lo, hi)
+        buf, (hp, wp) = _padded(x4, lo, hi)
         parts = np.zeros((min(n, numba.get_num_threads()), co, c * kh * kw), x.dtype)
-        _correlate_weight(buf, xp[0].size, _taps(c, kh, kw, *d, *xp.shape[2:]), g4,
-                          xp.shape[3], parts)
+        work = n * parts[0].size * ((oh - 1) * wp + ow) // 32
+        _run(_correlate_weight, work, buf, c * hp * wp, _taps(c, kh, kw, *d, hp, wp), g4, wp,
+             parts)
         return parts.sum(0).reshape(wshape)
     xt = _channels_last(x4)
     gw = np.zeros((co, kh * kw * c), x.dtype)
     for n0, n1 in _blocks(n, oh * ow, gw.shape[1], x.itemsize):
-        rows = np.empty(((n1 - n0) * oh * ow, gw.shape[1]), x.dtype)
-        _im2row(xt, n0, rows, c, kh, kw, *s, *lo, *d, oh, ow)
-        gw += _grad_columns(g4, n0, n1) @ rows
+        gw += _grad_columns(g4, n0, n1) @ _rows(xt, n0, n1, c, g2)
     return np.ascontiguousarray(gw.reshape(co, kh, kw, c).transpose(0, 3, 1, 2)).reshape(wshape)
 
 
@@ -433,7 +489,7 @@ def max_pool(xp, g):
         return _reference.max_pool(xp, g)
     (kh, kw), s, _, _, d, (oh, ow), _ = _params(g)
     out = np.empty((xp.shape[0] * xp.shape[1], oh, ow), xp.dtype)
-    _max_pool(_planes(xp), out, kh, kw, *s, *d)
+    _run(_max_pool, out.size * kh * kw, _planes(xp), out, kh, kw, *s, *d)
     return out.reshape(xp.shape[:2] + g.O)
 
 
@@ -446,10 +502,10 @@ def max_pool_backward(xp, out, gy, g):
     planes, outs, grads = _planes(xp), _planes(out), _planes(gy)
     gp = np.empty(planes.shape, gy.dtype)
     if (kh, kw, *s, *d, *lo) == (2, 2, 2, 2, 1, 1, 0, 0):
-        _max_pool_backward_2x2(planes, outs, grads, gp)
+        _run(_max_pool_backward_2x2, gp.size, planes, outs, grads, gp)
     else:
-        _max_pool_backward(planes, outs, grads, gp, kh, kw, *s, *d, lo[0], lo[0] + h, lo[1],
-                           lo[1] + w)
+        _run(_max_pool_backward, 2 * grads.size * kh * kw, planes, outs, grads, gp, kh, kw,
+             *s, *d, lo[0], lo[0] + h, lo[1], lo[1] + w)
     return gp.reshape(xp.shape)
 
 

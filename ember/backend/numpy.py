@@ -4,6 +4,7 @@ GEMMs, max / sum over pooling windows)."""
 import functools
 import math
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -23,20 +24,31 @@ SMALL_GEMM = 1 << 18        # multiply-adds under which OpenBLAS runs a GEMM on 
 _pool = []
 
 
+_inside = threading.local()         # set while a thread runs its half: no nested split
+
+
 def split(work, n, nbytes):
     """work(lo, hi) over the range 0..n: as two halves on two threads when THREADS allows,
     n >= 2 and about `nbytes` of memory are touched, else as one call. Returns the list of
     the calls' results."""
-    if THREADS < 2 or n < 2 or nbytes < SPLIT_BYTES:
+    if THREADS < 2 or n < 2 or nbytes < SPLIT_BYTES or getattr(_inside, "flag", False):
         return [work(0, n)]
     if not _pool:
         _pool.append(ThreadPoolExecutor(1, thread_name_prefix="ember"))
-    half = _pool[0].submit(work, n // 2, n)
+    half = _pool[0].submit(_half, work, n // 2, n)
     try:
-        first = work(0, n // 2)
+        first = _half(work, 0, n // 2)
     finally:
         second = half.result()
     return [first, second]
+
+
+def _half(work, lo, hi):
+    _inside.flag = True
+    try:
+        return work(lo, hi)
+    finally:
+        _inside.flag = False
 
 
 if hasattr(os, "register_at_fork"):       # a forked child (a DataLoader worker) has no thread
@@ -215,16 +227,17 @@ def _blocks(lo, hi, sample_bytes, target=1 << 20):
     return [(s, min(s + step, hi)) for s in range(lo, hi, step)]
 
 
-def _per_sample(work, gemm, n, sample_bytes):
-    """Run work(s0, s1) (columns and GEMMs of samples s0..s1) over blocks of the n samples:
-    on two threads where a sample's GEMM (`gemm` multiply-adds) is too small for BLAS to
-    thread it, else block by block here."""
-    if gemm < SMALL_GEMM:
-        split(lambda lo, hi: [work(*b) for b in _blocks(lo, hi, sample_bytes)], n,
-              n * sample_bytes)
-    else:
-        for b in _blocks(0, n, sample_bytes):
-            work(*b)
+def _in_blocks(work, n, sample_bytes, macs):
+    """Run work(s0, s1) (columns and GEMMs of the samples s0..s1) over blocks of the n samples
+    and return its results in order: half of the blocks on each of two threads where a
+    sample's GEMM (`macs` multiply-adds) is too small for BLAS to thread it, else here, one
+    block after the other (BLAS threads the GEMMs; making all the columns first, on two
+    threads, would lose more in cache misses than it gains)."""
+    if macs >= SMALL_GEMM:
+        return [work(*b) for b in _blocks(0, n, sample_bytes)]
+    halves = split(lambda lo, hi: [work(*b) for b in _blocks(lo, hi, sample_bytes)], n,
+                   n * sample_bytes)
+    return [r for half in halves for r in half]
 
 
 def _grad_grid(gy, g, groups):
@@ -247,7 +260,7 @@ def _samples_forward(x, w, g, groups):
     def work(s0, s1):
         cols = im2col(x[s0:s1], g).reshape(s1 - s0, groups, -1, g.Q)
         np.matmul(wg, cols, out=y[s0:s1])
-    _per_sample(work, w.size * g.Q, N, wg.shape[2] * groups * g.Q * x.itemsize)
+    _in_blocks(work, N, wg.shape[2] * groups * g.Q * x.itemsize, w.size * g.Q)
     y = y.reshape((N, Co) + g.E)
     if g.E == g.O:
         return y
@@ -264,19 +277,18 @@ def _samples_input_grad(gy, w, shape, g, groups):
 
     def work(s0, s1):
         gx[s0:s1] = col2im(np.matmul(wt, ge[s0:s1]), (s1 - s0,) + tuple(shape[1:]), g)
-    _per_sample(work, w.size * g.Q, N, wt.shape[1] * groups * g.Q * gy.itemsize)
+    _in_blocks(work, N, wt.shape[1] * groups * g.Q * gy.itemsize, w.size * g.Q)
     return gx
 
 
 def _samples_weight_grad(x, gy, wshape, g, groups):
     N, C = x.shape[:2]
     ge = _grad_grid(gy, g, groups)
-    parts = []
 
     def work(s0, s1):
         cols = im2col(x[s0:s1], g).reshape(s1 - s0, groups, -1, g.Q)
-        parts.append(np.matmul(ge[s0:s1], cols.transpose(0, 1, 3, 2)).sum(0))
-    _per_sample(work, _prod(wshape) * g.Q, N, C * _prod(g.K) * g.Q * x.itemsize)
+        return np.matmul(ge[s0:s1], cols.transpose(0, 1, 3, 2)).sum(0)
+    parts = _in_blocks(work, N, C * _prod(g.K) * g.Q * x.itemsize, _prod(wshape) * g.Q)
     return sum(parts).reshape(wshape)
 
 
@@ -303,7 +315,7 @@ def _cl_columns(x, g):
 
 def _cl_weight(w):
     """w (Co, C, *K) as (Co, prod(K) * C), in the order of the channels-last columns."""
-    return np.moveaxis(w, 1, -1).reshape(w.shape[0], -1)
+    return _moved(w, 1, -1).reshape(w.shape[0], -1)
 
 
 def _moved(a, source, dest, axis=0):
@@ -481,6 +493,31 @@ def batch_norm_backward(g, x, mean, invstd, weight, training):
     return gx.reshape(x.shape), gw, gb
 
 
+# -- activations -----------------------------------------------------------------------------
+def relu(x):
+    """max(x, 0) in x's dtype, a half of a large batch on each of two threads."""
+    if x.ndim == 0:
+        return np.maximum(x, 0, dtype=x.dtype)
+    out = np.empty_like(x)
+    split(lambda lo, hi: np.maximum(x[lo:hi], 0, out=out[lo:hi], dtype=x.dtype), len(x),
+          x.nbytes)
+    return out
+
+
+def threshold_backward(g, x, threshold):
+    """g where x > threshold (or is nan), else 0: g times a mask (several times faster than
+    np.where on an unpredictable condition)."""
+    if g.shape != x.shape or x.ndim == 0:
+        return g * ~(x <= threshold)
+    out = np.empty(g.shape, g.dtype)
+
+    def mask(lo, hi):
+        keep = np.less_equal(x[lo:hi], threshold)
+        np.multiply(g[lo:hi], np.logical_not(keep, out=keep), out=out[lo:hi])
+    split(mask, len(x), x.nbytes)
+    return out
+
+
 # -- pooling ---------------------------------------------------------------------------------
 def pool_hits(xp, out, g):
     """For max pooling: (kernel index, window slice, mask) per kernel element, the mask marking
@@ -513,9 +550,13 @@ def _phases(a, s):
     if all(k == 1 for k in s):
         return a.reshape(a.shape[:2] + (1,) * len(s) + a.shape[2:])
     ph = np.empty(a.shape[:2] + s + tuple(-(-p // k) for p, k in zip(a.shape[2:], s)), a.dtype)
-    for r in np.ndindex(*s):
-        src = a[(Ellipsis,) + tuple(slice(i, None, k) for i, k in zip(r, s))]
-        ph[(slice(None), slice(None)) + r + tuple(slice(0, n) for n in src.shape[2:])] = src
+
+    def copy(lo, hi):
+        for r in np.ndindex(*s):
+            src = a[(slice(lo, hi), Ellipsis) + tuple(slice(i, None, k) for i, k in zip(r, s))]
+            ph[(slice(lo, hi), slice(None)) + r +
+               tuple(slice(0, n) for n in src.shape[2:])] = src
+    split(copy, a.shape[0], a.nbytes)
     return ph
 
 
@@ -524,10 +565,13 @@ def _unphase(ph, shape, s):
     if all(k == 1 for k in s):
         return ph.reshape(shape)
     a = np.empty(shape, ph.dtype)
-    for r in np.ndindex(*s):
-        dst = a[(Ellipsis,) + tuple(slice(i, None, k) for i, k in zip(r, s))]
-        dst[...] = ph[(slice(None), slice(None)) + r +
-                      tuple(slice(0, n) for n in dst.shape[2:])]
+
+    def copy(lo, hi):
+        for r in np.ndindex(*s):
+            dst = a[(slice(lo, hi), Ellipsis) + tuple(slice(i, None, k) for i, k in zip(r, s))]
+            dst[...] = ph[(slice(lo, hi), slice(None)) + r +
+                          tuple(slice(0, n) for n in dst.shape[2:])]
+    split(copy, a.shape[0], a.nbytes)
     return a
 
 

@@ -60,7 +60,7 @@ def test_conv_transpose_paths(threads, layout):
 def test_batch_norm_paths(threads, training):
     with patched(**threads):
         for shape in [(4, 3, 6, 6), (3, 5, 2, 2), (5, 4)]:
-            run("batch_norm", G(rnd(*shape)), G(rnd(shape[1]) ** 2), G(rnd(shape[1]) ** 2 + 1),
+            run("batch_norm", G(rnd(*shape)), rnd(shape[1]), rnd(shape[1]) ** 2 + 1,
                 G(rnd(shape[1])), G(rnd(shape[1])), training, rtol=1e-4, atol=1e-4)
 
 
