@@ -104,7 +104,8 @@ def run_backward(tensors, grads, retain_graph=None, create_graph=False, inputs=N
                     t = ref()
                     if t is not None and buf[nr] is not None:
                         g = buf[nr].detach() if not create_graph else buf[nr]
-                        t.grad = g if t.grad is None else t.grad + g
+                        # a contiguous copy, as torch: the gradient flows on to other nodes
+                        t.grad = g.clone() if t.grad is None else t.grad + g
             if captures:
                 for nr in range(node.n_outputs):
                     g = buf[nr]

@@ -2,8 +2,9 @@
 signatures and results of backend/numpy.py.
 
 Covered: float32 / float64 NumPy arrays, 1 or 2 spatial dims (1-D runs as 2-D of height 1),
-groups=1, any stride / padding / dilation. Everything else (float16, integers, CuPy arrays,
-3-D, grouped convolutions) is handed to the NumPy kernel.
+any kernel size / stride / padding / dilation; convolutions with groups=1 and not 1x1 without
+padding. Everything else (float16, integers, CuPy arrays, 3-D, grouped convolutions, 1x1
+convolutions, which NumPy's kernels do as a plain GEMM) is handed to the NumPy kernel.
 
 Convolutions take one of two routes:
 - direct (stride 1, few channels: LeNet-sized layers): each output is a weighted sum of shifted
@@ -47,6 +48,13 @@ def _covered(*arrays):
     a = arrays[0]
     return (all(type(b) is np.ndarray and b.dtype == a.dtype for b in arrays)
             and a.dtype in (np.float32, np.float64) and a.ndim in (3, 4))
+
+
+def _conv_covered(g, groups, *arrays):
+    """True for the convolutions the numba kernels do: ungrouped, not 1x1 without padding (a
+    plain GEMM over (strided) planes, which NumPy's kernels do without copying columns)."""
+    pointwise = all(k == 1 for k in g.K) and not any(g.lo + g.hi)
+    return groups == 1 and not pointwise and _covered(*arrays)
 
 
 def _shape_2d(shape):
@@ -173,9 +181,12 @@ def _correlate_weight(x, sample, offs, gy, pitch, parts):
 
 
 # -- im2row + GEMM route ---------------------------------------------------------------------
-# The input is made channels-last (N, H, W * C) first: the window of an output position in one
-# kernel row is then a single run of kw * C input elements (dilation 1), copied whole. The
-# rows' columns are ordered (kernel row, kernel column, channel), the weight reordered to match.
+# The input is made channels-last (N, H, W * C) first. The rows' columns are ordered (kernel
+# row, kernel column, channel): a kernel row's window is then one run of kw * C input elements
+# (dilation 1), copied whole, and the weight is reordered to match. Where the weight is larger
+# than the rows (ResNet's last layers on small images), the columns keep the weight's order
+# (channel, kernel row, kernel column) instead: each channel's element goes to its column.
+# A column is c * cs + (a * kw + b) * ks: (cs, ks) = (1, C) or (kh * kw, 1).
 
 @njit(cache=True)
 def _inside(v0, span, w):
@@ -185,14 +196,13 @@ def _inside(v0, span, w):
 
 
 @njit(parallel=True, cache=True)
-def _im2row(x, n0, rows, chans, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
-    """rows[(n - n0) * oh * ow + i * ow + j, (a * kw + b) * C + c] = x[n, y, v * C + c] at
-    y = i * sh - ph + a * dh, v = j * sw - pw + b * dw; zero where that is padding. With
-    dilation 1, a kernel row's window is one run of kw * C elements. (Explicit loops: numba's
-    slice assignments cost more than such short copies.)"""
+def _im2row(x, n0, rows, chans, cs, ks, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    """rows[(n - n0) * oh * ow + i * ow + j, c * cs + (a * kw + b) * ks] = x[n, y, v * C + c]
+    at y = i * sh - ph + a * dh, v = j * sw - pw + b * dw; zero where that is padding.
+    (Explicit loops: numba's slice assignments cost more than such short copies.)"""
     _, h, wc = x.shape
     w = wc // chans
-    span = kw if dw == 1 else 1
+    span = kw if dw == 1 and cs == 1 else 1     # kernel columns copied as one run
     for task in prange(rows.shape[0] // ow):
         n = n0 + task // oh
         i = task % oh
@@ -204,7 +214,12 @@ def _im2row(x, n0, rows, chans, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
                 for b in range(0, kw, span):
                     v0 = j * sw - pw + b * dw
                     lo, hi = _inside(v0, span, w) if 0 <= y < h else (v0, v0)
-                    k = (a * kw + b) * chans
+                    k = (a * kw + b) * ks
+                    if span == 1:
+                        for c in range(chans):
+                            rows[r, uintp(k + c * cs)] = x[n, yc, uintp(lo * chans + c)] \
+                                if hi > lo else 0
+                        continue
                     for e in range((lo - v0) * chans):
                         rows[r, uintp(k + e)] = 0
                     for e in range((hi - lo) * chans):
@@ -214,13 +229,13 @@ def _im2row(x, n0, rows, chans, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
 
 
 @njit(parallel=True, cache=True)
-def _row2im(rows, n0, gx, chans, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+def _row2im(rows, n0, gx, chans, cs, ks, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     """The adjoint of _im2row for the block's samples: gx[n, y] (channels-last) = the sum of
     the rows' entries taken from input row y. One task per input row, so that no two tasks
     write the same element."""
     _, h, wc = gx.shape
     w = wc // chans
-    span = kw if dw == 1 else 1
+    span = kw if dw == 1 and cs == 1 else 1
     for task in prange(rows.shape[0] // (oh * ow) * h):
         n = task // h
         y = task % h
@@ -231,13 +246,18 @@ def _row2im(rows, n0, gx, chans, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
             if t < 0 or t % sh != 0 or t // sh >= oh:
                 continue
             for j in range(ow):
-                row = rows[(n * oh + t // sh) * ow + j]
+                r = (n * oh + t // sh) * ow + j
                 for b in range(0, kw, span):
                     v0 = j * sw - pw + b * dw
                     lo, hi = _inside(v0, span, w)
-                    k = (a * kw + b + lo - v0) * chans
+                    k = (a * kw + b) * ks
+                    if span == 1:
+                        if hi > lo:
+                            for c in range(chans):
+                                out[uintp(lo * chans + c)] += rows[r, uintp(k + c * cs)]
+                        continue
                     for e in range((hi - lo) * chans):
-                        out[uintp(lo * chans + e)] += row[uintp(k + e)]
+                        out[uintp(lo * chans + e)] += rows[r, uintp(k + (lo - v0) * chans + e)]
 
 
 def _channels_last(a):
@@ -397,41 +417,51 @@ def _direct_correlate(x4, wt, out, kernel, d, lo, hi, r0=0, c0=0):
     _run(_correlate, work, buf, c * hp * wp, offs, wt, out, wp, r0, c0)
 
 
-def _weight_rows(w):
-    """w (Co, C, kh, kw) with its columns in im2row's order: (Co, kh * kw * C)."""
-    return np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(w.shape[0], -1)
+def _strides(co, c, kk, nq):
+    """The rows' column strides (cs, ks): the weight's own order where the weight is larger
+    than the rows (nq of them), else channels last."""
+    return (kk, 1) if co > nq else (1, c)
 
 
-def _rows(xt, n0, n1, c, g2):
+def _weight_matrix(w4, strides):
+    """w (Co, C, kh, kw) as (Co, C * kh * kw), its columns in the rows' order."""
+    if strides[0] != 1:
+        return w4.reshape(w4.shape[0], -1)
+    return np.ascontiguousarray(w4.transpose(0, 2, 3, 1)).reshape(w4.shape[0], -1)
+
+
+def _rows(xt, n0, n1, c, g2, strides):
     """The im2row rows of samples n0..n1 of the channels-last xt."""
     (kh, kw), s, lo, _, d, (oh, ow), _ = g2
     rows = np.empty(((n1 - n0) * oh * ow, kh * kw * c), xt.dtype)
-    _run(_im2row, rows.size, xt, n0, rows, c, kh, kw, *s, *lo, *d, oh, ow)
+    _run(_im2row, rows.size, xt, n0, rows, c, *strides, kh, kw, *s, *lo, *d, oh, ow)
     return rows
 
 
 def conv_forward(x, w, g, groups):
     """Cross-correlation of x (N, C, *S) with w (Co, C, *K): (N, Co, *O)."""
-    if groups != 1 or not _covered(x, w):
+    if not _conv_covered(g, groups, x, w):
         return _reference.conv_forward(x, w, g, groups)
-    g2 = kernel, s, lo, hi, d, (oh, ow), _ = _params(g)
+    g2 = (kh, kw), s, lo, hi, d, (oh, ow), _ = _params(g)
     x4, w4 = _as_2d(x), _as_2d(w)
     n, c = x4.shape[:2]
     co = w.shape[0]
     y = np.empty((n, co, oh, ow), x.dtype)
     if _direct(g, c, co):
-        _direct_correlate(x4, w4.reshape(co, -1), y, kernel, d, lo, hi)
+        _direct_correlate(x4, w4.reshape(co, -1), y, (kh, kw), d, lo, hi)
     else:
-        xt, wr = _channels_last(x4), _weight_rows(w4)
+        xt = _channels_last(x4)
+        strides = _strides(co, c, kh * kw, n * oh * ow)
+        wr = _weight_matrix(w4, strides)
         for n0, n1 in _blocks(n, oh * ow, wr.shape[1], x.itemsize):
-            y[n0:n1] = (_rows(xt, n0, n1, c, g2) @ wr.T).reshape(
+            y[n0:n1] = (_rows(xt, n0, n1, c, g2, strides) @ wr.T).reshape(
                 n1 - n0, oh, ow, co).transpose(0, 3, 1, 2)
     return y.reshape((n, co) + g.O)
 
 
 def conv_input_grad(gy, w, shape, g, groups):
     """Gradient of conv_forward with respect to x (of `shape`); also the transposed conv."""
-    if groups != 1 or not _covered(gy, w):
+    if not _conv_covered(g, groups, gy, w):
         return _reference.conv_input_grad(gy, w, shape, g, groups)
     (kh, kw), s, lo, hi, d, (oh, ow), _ = _params(g)
     g4, w4 = _as_2d(gy), _as_2d(w)
@@ -446,18 +476,19 @@ def conv_input_grad(gy, w, shape, g, groups):
         _direct_correlate(g4, wf.reshape(c, -1), gx, (kh, kw), d, (th, tw),
                           (h + lo[0] + hi[0] - oh, wd + lo[1] + hi[1] - ow), *lo)
         return gx.reshape(shape)
-    wr = _weight_rows(w4)
+    strides = _strides(co, c, kh * kw, n * oh * ow)
+    wr = _weight_matrix(w4, strides)
     gxt = np.empty((n, h, wd * c), gy.dtype)
     for n0, n1 in _blocks(n, oh * ow, wr.shape[1], gy.itemsize):
         rows = _grad_columns(g4, n0, n1).T @ wr
-        _run(_row2im, rows.size, rows, n0, gxt, c, kh, kw, *s, *lo, *d, oh, ow)
+        _run(_row2im, rows.size, rows, n0, gxt, c, *strides, kh, kw, *s, *lo, *d, oh, ow)
     gx[:] = gxt.reshape(n, h, wd, c).transpose(0, 3, 1, 2)
     return gx.reshape(shape)
 
 
 def conv_weight_grad(x, gy, wshape, g, groups):
     """Gradient of conv_forward with respect to w (of `wshape`)."""
-    if groups != 1 or not _covered(x, gy):
+    if not _conv_covered(g, groups, x, gy):
         return _reference.conv_weight_grad(x, gy, wshape, g, groups)
     g2 = (kh, kw), s, lo, hi, d, (oh, ow), _ = _params(g)
     x4, g4 = _as_2d(x), _as_2d(gy)
@@ -472,9 +503,12 @@ def conv_weight_grad(x, gy, wshape, g, groups):
         return parts.sum(0).reshape(wshape)
     xt = _channels_last(x4)
     gw = np.zeros((co, kh * kw * c), x.dtype)
+    strides = _strides(co, c, kh * kw, n * oh * ow)
     for n0, n1 in _blocks(n, oh * ow, gw.shape[1], x.itemsize):
-        gw += _grad_columns(g4, n0, n1) @ _rows(xt, n0, n1, c, g2)
-    return np.ascontiguousarray(gw.reshape(co, kh, kw, c).transpose(0, 3, 1, 2)).reshape(wshape)
+        gw += _grad_columns(g4, n0, n1) @ _rows(xt, n0, n1, c, g2, strides)
+    if strides[0] == 1:
+        gw = gw.reshape(co, kh, kw, c).transpose(0, 3, 1, 2)
+    return np.ascontiguousarray(gw).reshape(wshape)
 
 
 def _planes(a):

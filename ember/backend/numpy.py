@@ -19,7 +19,7 @@ _erf = np.frompyfunc(math.erf, 1, 1)
 # threads take one half of the batch each. Large GEMMs stay on the calling thread (BLAS
 # threads them itself); a hand-off costs ~20 us, so small arrays stay on one thread.
 THREADS = min(2, os.cpu_count() or 1)
-SPLIT_BYTES = 1 << 18       # arrays from this size are split
+SPLIT_BYTES = 1 << 20       # arrays from this size are split
 SMALL_GEMM = 1 << 18        # multiply-adds under which OpenBLAS runs a GEMM on one thread
 _pool = []
 
@@ -539,50 +539,18 @@ def disjoint_windows(g):
     return all(s >= d * (k - 1) + 1 for s, d, k in zip(g.s, g.d, g.K))
 
 
-# A strided window slice (inner stride s) runs NumPy's generic strided loops, ~5x slower than
-# unit-stride ones. The max pooling backward (four passes per kernel element) therefore works
-# on the stride phases of the padded input: the element p of a dim goes to phase p % s,
-# position p // s, and every kernel element's window is a unit-stride slice of one phase.
-
-def _phases(a, s):
-    """a (N, C, *P) as its stride phases (N, C, *s, *ceil(P / s)); positions past the end of
-    a phase are left unset (no window reads them). A view when every stride is 1."""
-    if all(k == 1 for k in s):
-        return a.reshape(a.shape[:2] + (1,) * len(s) + a.shape[2:])
-    ph = np.empty(a.shape[:2] + s + tuple(-(-p // k) for p, k in zip(a.shape[2:], s)), a.dtype)
-
-    def copy(lo, hi):
-        for r in np.ndindex(*s):
-            src = a[(slice(lo, hi), Ellipsis) + tuple(slice(i, None, k) for i, k in zip(r, s))]
-            ph[(slice(lo, hi), slice(None)) + r +
-               tuple(slice(0, n) for n in src.shape[2:])] = src
-    split(copy, a.shape[0], a.nbytes)
-    return ph
+def _by_planes(work, a, target=1 << 20):
+    """Run work(p0, p1) over the planes 0..N*C of a (N, C, ..), in blocks of about `target`
+    bytes of a, half of them on each of two threads: every pass over a block's windows then
+    hits the cache (on large images, passes over whole strided arrays are 2x slower)."""
+    step = max(1, target // max(_prod(a.shape[2:]) * a.itemsize, 1))
+    split(lambda lo, hi: [work(p, min(p + step, hi)) for p in range(lo, hi, step)],
+          a.shape[0] * a.shape[1], a.nbytes)
 
 
-def _unphase(ph, shape, s):
-    """The inverse of _phases: (N, C, *P) of `shape` from its phases."""
-    if all(k == 1 for k in s):
-        return ph.reshape(shape)
-    a = np.empty(shape, ph.dtype)
-
-    def copy(lo, hi):
-        for r in np.ndindex(*s):
-            dst = a[(slice(lo, hi), Ellipsis) + tuple(slice(i, None, k) for i, k in zip(r, s))]
-            dst[...] = ph[(slice(lo, hi), slice(None)) + r +
-                          tuple(slice(0, n) for n in dst.shape[2:])]
-    split(copy, a.shape[0], a.nbytes)
-    return a
-
-
-def _phase_windows(g):
-    """Per kernel element, its window in the phases: (phase index, unit-stride slices)."""
-    out = []
-    for idx in np.ndindex(*g.K):
-        t = [i * d for i, d in zip(idx, g.d)]
-        out.append((Ellipsis,) + tuple(x % s for x, s in zip(t, g.s)) +
-                   tuple(slice(x // s, x // s + o) for x, s, o in zip(t, g.s, g.O)))
-    return out
+def _planes_of(a):
+    """a (N, C, ..) as (N * C, ..)."""
+    return a.reshape((a.shape[0] * a.shape[1],) + a.shape[2:])
 
 
 def max_pool_backward(xp, out, gy, g):
@@ -590,32 +558,36 @@ def max_pool_backward(xp, out, gy, g):
     the part of gy not yet routed goes to every kernel element that holds the maximum, in
     scan order (masks multiply: np.where / masked ufuncs with random masks are several times
     slower)."""
-    ph = _phases(xp, g.s)
-    gph = np.zeros(ph.shape, gy.dtype)
-    windows = _phase_windows(g)
+    gp = np.zeros(xp.shape, gy.dtype)
+    disjoint = disjoint_windows(g)
+    xs, tops, gs, dests = (_planes_of(a) for a in (xp, out, gy, gp))
+    last = len(g.elements) - 1
 
-    def route(lo, hi):
-        rest, part, dest, top = gy[lo:hi], ph[lo:hi], gph[lo:hi], out[lo:hi]
-        for k, w in enumerate(windows):
-            routed = rest * (part[w] == top)
-            dest[w] += routed
-            if k < len(windows) - 1:
+    def route(p0, p1):
+        rest, part, dest, top = gs[p0:p1], xs[p0:p1], dests[p0:p1], tops[p0:p1]
+        for k, (_, _, window) in enumerate(g.elements):
+            routed = rest * (part[window] == top)
+            if disjoint:
+                dest[window] = routed
+            else:
+                dest[window] += routed
+            if k < last:
                 rest = rest - routed if k == 0 else np.subtract(rest, routed, out=rest)
-    split(route, xp.shape[0], xp.nbytes)
-    return _unphase(gph, xp.shape, g.s)
+    _by_planes(route, xp)
+    return gp
 
 
 def max_pool(xp, g):
-    """Window maxima of the (-inf padded) xp: pairwise np.maximum over the strided windows
-    (the phases would cost more than they save here)."""
+    """Window maxima of the (-inf padded) xp: pairwise np.maximum over the strided windows."""
     out = np.empty(xp.shape[:2] + g.O, xp.dtype)
+    xs, dests = _planes_of(xp), _planes_of(out)
 
-    def reduce(lo, hi):
-        part, dest = xp[lo:hi], out[lo:hi]
+    def reduce(p0, p1):
+        part, dest = xs[p0:p1], dests[p0:p1]
         np.copyto(dest, part[g.elements[0][2]])
         for _, _, window in g.elements[1:]:
             np.maximum(dest, part[window], out=dest)
-    split(reduce, xp.shape[0], xp.nbytes)
+    _by_planes(reduce, xp)
     return out
 
 

@@ -272,25 +272,22 @@ def call(spec, args, kwargs):
         if err is None:
             raise
         raise err from None
-    requires = requires and _enabled[0] and spec.backward is not None
-    if type(result) is tuple:
-        outs = tuple(wrap(r) for r in result)
-        if spec.view:
-            base = tensors[0]
-            for o in outs:
-                o._vc = base._vc
-                o._base = base._base if base._base is not None else base
-        if requires:
-            _record(spec, outs, args, kwargs, tensors, tpos, ctx)
-        return outs
-    out = wrap(result)
+    return _outputs(spec, result, args, kwargs, tensors, tpos, ctx,
+                    requires and _enabled[0] and spec.backward is not None)
+
+
+def _outputs(spec, result, args, kwargs, tensors, tpos, ctx, requires):
+    """The forward's array(s) as tensors: views share their input's version counter, and the
+    node is recorded when a gradient is needed."""
+    outs = tuple(wrap(r) for r in result) if type(result) is tuple else (wrap(result),)
     if spec.view:
         base = tensors[0]
-        out._vc = base._vc
-        out._base = base._base if base._base is not None else base
+        for o in outs:
+            o._vc = base._vc
+            o._base = base._base if base._base is not None else base
     if requires:
-        _record(spec, (out,), args, kwargs, tensors, tpos, ctx)
-    return out
+        _record(spec, outs, args, kwargs, tensors, tpos, ctx)
+    return outs if type(result) is tuple else outs[0]
 
 
 def wrap_int(value, np_dtype):
@@ -359,27 +356,53 @@ def _binary_function(spec):
 
 
 def _unary_function(spec):
-    """The function of an op with a fast path for a call on one tensor and nothing else."""
+    """The function of an op with a fast path for a call on tensors that need no promotion:
+    one tensor, possibly followed by arguments that are not tensors (dims, sizes, numbers), or
+    two tensors (mm)."""
     forward = spec.forward
     float_out = spec.float_out
     view = spec.view
+    promote = spec.promote
 
     def function(*args, **kwargs):
-        if kwargs or len(args) != 1:
+        if kwargs or not args:
             return call(spec, args, kwargs)
         a = args[0]
-        if type(a) is not Tensor:
+        if not isinstance(a, Tensor):
             return call(spec, args, kwargs)
         x = a._data
         if float_out and x.dtype.kind not in "fc":
             return call(spec, args, kwargs)
-        out = wrap(forward(x))
-        if view:
-            out._vc = a._vc
-            out._base = a if a._base is None else a._base
-        if a.requires_grad and _enabled[0] and spec.backward is not None:
-            _record(spec, (out,), args, {}, (a,), _TPOS1, None)
-        return out
+        if len(args) == 1:
+            result = forward(x)
+            if type(result) is not tuple:
+                out = wrap(result)
+                if view:
+                    out._vc = a._vc
+                    out._base = a if a._base is None else a._base
+                if a.requires_grad and _enabled[0] and spec.backward is not None:
+                    _record(spec, (out,), args, {}, (a,), _TPOS1, None)
+                return out
+            tensors = (a,)
+        elif promote:
+            return call(spec, args, kwargs)
+        elif len(args) == 2 and isinstance(args[1], Tensor):
+            b = args[1]
+            try:
+                result = forward(x, b._data)
+            except ValueError:          # call() raises torch's error for it
+                return call(spec, args, kwargs)
+            tensors = (a, b)
+        else:
+            for r in args[1:]:
+                if isinstance(r, Tensor) or type(r) in (list, tuple) and r and \
+                        isinstance(r[0], Tensor):
+                    return call(spec, args, kwargs)
+            result = forward(x, *args[1:])
+            tensors = (a,)
+        requires = _enabled[0] and spec.backward is not None and (
+            a.requires_grad or len(tensors) == 2 and tensors[1].requires_grad)
+        return _outputs(spec, result, args, {}, tensors, _SLOTS[:len(tensors)], None, requires)
     return function
 
 
@@ -437,11 +460,15 @@ def _record(spec, outs, args, kwargs, tensors, tpos, ctx):
             if spec.view:
                 o._view_at = o._vc.value
     if spec.save_output:
-        saved = tuple(saved_output(o) for o in outs)
         target = ctx if ctx is not None else node
-        target.out = saved[0] if len(outs) == 1 else saved
-        node._versions = list(node._versions) + [(a, a._vc.value) for a, o in zip(saved, outs)
-                                                  if o.grad_fn is node]
+        if len(outs) == 1:
+            target.out = saved = saved_output(outs[0])
+            if outs[0].grad_fn is node:
+                node._versions = [*node._versions, (saved, saved._vc.value)]
+        else:
+            target.out = tuple(saved_output(o) for o in outs)
+            node._versions = [*node._versions, *((a, a._vc.value) for a, o in
+                                                 zip(target.out, outs) if o.grad_fn is node)]
     return node
 
 

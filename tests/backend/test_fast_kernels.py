@@ -97,7 +97,8 @@ def test_conv2d(route, threads, n, c, co, h, w, k, stride, padding, dilation, bi
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_conv2d_model_shapes(route, threads, dtype):
     """LeNet's two convs, a ResNet stem (7x7 stride 2), a padded 3x3 with an odd channel
-    count and rectangular kernel, odd sizes and asymmetric strides / dilations."""
+    count and rectangular kernel, odd sizes and asymmetric strides / dilations, ResNet's
+    last layers."""
     compare("conv2d", [rnd(3, 3, 32, 32), rnd(6, 3, 5, 5, seed=1), rnd(6)], dtype=dtype)
     compare("conv2d", [rnd(2, 6, 14, 14), rnd(16, 6, 5, 5, seed=1)], dtype=dtype)
     compare("conv2d", [rnd(2, 3, 23, 21), rnd(8, 3, 7, 7, seed=1)], stride=2, padding=3,
@@ -106,6 +107,10 @@ def test_conv2d_model_shapes(route, threads, dtype):
             dtype=dtype)
     compare("conv2d", [rnd(2, 4, 11, 10), rnd(3, 4, 3, 3, seed=1)], stride=(2, 1),
             dilation=(1, 2), padding=(2, 1), dtype=dtype)
+    # more output channels than output positions: im2row keeps the weight's column order
+    compare("conv2d", [rnd(2, 16, 2, 2), rnd(32, 16, 3, 3, seed=1)], padding=1, dtype=dtype)
+    compare("conv2d", [rnd(1, 8, 3, 4), rnd(16, 8, 3, 3, seed=1)], padding=2, dilation=2,
+            dtype=dtype)
 
 
 def test_conv1d_and_transposed(route, threads):
@@ -177,8 +182,10 @@ def test_max_pool_model_shapes(threads):
 
 # -- handed to NumPy -------------------------------------------------------------------------
 def test_fallbacks():
-    """float16, integer, grouped and 3-D cases go to the NumPy kernels and match torch."""
+    """float16, integer, grouped, 1x1 and 3-D cases go to the NumPy kernels and match
+    torch."""
     compare("conv2d", [rnd(2, 4, 6, 6), rnd(6, 2, 3, 3, seed=1)], groups=2)
+    compare("conv2d", [rnd(2, 4, 7, 7), rnd(6, 4, 1, 1, seed=1)], stride=2)
     compare("conv3d", [rnd(1, 2, 4, 5, 4), rnd(3, 2, 2, 2, 2, seed=1)], padding=1)
     compare("max_pool3d", [_pool_input(1, 2, 4, 6)[:, :, None].repeat(3, 2)], 2)
     compare("max_pool2d", [(rnd(2, 3, 6, 6) * 10).astype(np.int64)], 2, dtype=np.int64)

@@ -9,6 +9,8 @@ import pytest
 from ember.backend import numpy as kernels
 from functional_helpers import G, rnd, run
 
+KERNEL_PATHS = ("numpy",)      # tests/conftest.py: the NumPy kernels' paths only
+
 
 @contextlib.contextmanager
 def patched(**values):
