@@ -3,7 +3,7 @@
 The ops call their window kernels (convolution, pooling, ...) through `kernels`. It answers
 with the NumPy kernel of `backend/numpy.py`, or, when numba is installed (the `ember[fast]`
 extra) and the environment variable EMBER_FAST is not "0", with the numba kernel of the same
-name and signature in `backend/fast.py`. numba is imported on the first call of such a kernel,
+name and signature in `backend/fast/`. numba is imported on the first call of such a kernel,
 not at `import ember`; `use_fast(False)` switches back to NumPy (tests run both).
 """
 import importlib.util
@@ -11,7 +11,7 @@ import os
 
 from . import numpy as _reference
 
-# the kernels backend/fast.py provides, with the signatures of backend/numpy.py
+# the kernels backend/fast/ provides, with the signatures of backend/numpy.py
 FAST_KERNELS = ("conv_forward", "conv_input_grad", "conv_weight_grad", "max_pool",
                 "max_pool_backward")
 

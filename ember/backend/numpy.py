@@ -1,58 +1,16 @@
 """NumPy kernels that NumPy itself lacks: erf and erfinv (NumPy has no special functions), and
-the window kernels of convolution and pooling (im2col / col2im over strided views, the conv
-GEMMs, max / sum over pooling windows)."""
+the fused kernels of the conv nets: convolution (im2col / col2im over strided views, the conv
+GEMMs in two layouts), batch norm, relu, max / sum over pooling windows. The passes over large
+batches run in two halves on two threads (threads.py)."""
 import functools
 import math
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .threads import split
+
 _erf = np.frompyfunc(math.erf, 1, 1)
-
-
-# -- two threads -----------------------------------------------------------------------------
-# NumPy releases the GIL in its loops and copies, so the copies and elementwise passes over a
-# batch (columns, col2im, layout changes, batch norm, pooling) run on two cores when two
-# threads take one half of the batch each. Large GEMMs stay on the calling thread (BLAS
-# threads them itself); a hand-off costs ~20 us, so small arrays stay on one thread.
-THREADS = min(2, os.cpu_count() or 1)
-SPLIT_BYTES = 1 << 20       # arrays from this size are split
-SMALL_GEMM = 1 << 18        # multiply-adds under which OpenBLAS runs a GEMM on one thread
-_pool = []
-
-
-_inside = threading.local()         # set while a thread runs its half: no nested split
-
-
-def split(work, n, nbytes):
-    """work(lo, hi) over the range 0..n: as two halves on two threads when THREADS allows,
-    n >= 2 and about `nbytes` of memory are touched, else as one call. Returns the list of
-    the calls' results."""
-    if THREADS < 2 or n < 2 or nbytes < SPLIT_BYTES or getattr(_inside, "flag", False):
-        return [work(0, n)]
-    if not _pool:
-        _pool.append(ThreadPoolExecutor(1, thread_name_prefix="ember"))
-    half = _pool[0].submit(_half, work, n // 2, n)
-    try:
-        first = _half(work, 0, n // 2)
-    finally:
-        second = half.result()
-    return [first, second]
-
-
-def _half(work, lo, hi):
-    _inside.flag = True
-    try:
-        return work(lo, hi)
-    finally:
-        _inside.flag = False
-
-
-if hasattr(os, "register_at_fork"):       # a forked child (a DataLoader worker) has no thread
-    os.register_at_fork(after_in_child=_pool.clear)
 
 
 def erf(x):
@@ -219,6 +177,9 @@ def conv_layout(kernel, n, c, k, o, co, groups):
 
 
 # -- the per-sample layout
+SMALL_GEMM = 1 << 18        # multiply-adds under which OpenBLAS runs a GEMM on one thread
+
+
 def _blocks(lo, hi, sample_bytes, target=1 << 20):
     """Ranges of the samples lo..hi whose columns total about `target` bytes: a block is
     copied out and multiplied while it is still in cache, which is 2-3x faster than one pass
@@ -548,7 +509,7 @@ def _by_planes(work, a, target=1 << 20):
           a.shape[0] * a.shape[1], a.nbytes)
 
 
-def _planes_of(a):
+def _stacked_planes(a):
     """a (N, C, ..) as (N * C, ..)."""
     return a.reshape((a.shape[0] * a.shape[1],) + a.shape[2:])
 
@@ -560,7 +521,7 @@ def max_pool_backward(xp, out, gy, g):
     slower)."""
     gp = np.zeros(xp.shape, gy.dtype)
     disjoint = disjoint_windows(g)
-    xs, tops, gs, dests = (_planes_of(a) for a in (xp, out, gy, gp))
+    xs, tops, gs, dests = (_stacked_planes(a) for a in (xp, out, gy, gp))
     last = len(g.elements) - 1
 
     def route(p0, p1):
@@ -580,7 +541,7 @@ def max_pool_backward(xp, out, gy, g):
 def max_pool(xp, g):
     """Window maxima of the (-inf padded) xp: pairwise np.maximum over the strided windows."""
     out = np.empty(xp.shape[:2] + g.O, xp.dtype)
-    xs, dests = _planes_of(xp), _planes_of(out)
+    xs, dests = _stacked_planes(xp), _stacked_planes(out)
 
     def reduce(p0, p1):
         part, dest = xs[p0:p1], dests[p0:p1]

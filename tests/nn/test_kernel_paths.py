@@ -6,7 +6,7 @@ import contextlib
 
 import pytest
 
-from ember.backend import numpy as kernels
+from ember.backend import numpy as kernels, threads
 from functional_helpers import G, rnd, run
 
 KERNEL_PATHS = ("numpy",)      # tests/conftest.py: the NumPy kernels' paths only
@@ -14,14 +14,16 @@ KERNEL_PATHS = ("numpy",)      # tests/conftest.py: the NumPy kernels' paths onl
 
 @contextlib.contextmanager
 def patched(**values):
-    saved = {k: getattr(kernels, k) for k in values}
+    """Set module attributes of the kernels (or of their thread helper) for a block."""
+    homes = {k: threads if hasattr(threads, k) else kernels for k in values}
+    saved = {k: getattr(homes[k], k) for k in values}
     for k, v in values.items():
-        setattr(kernels, k, v)
+        setattr(homes[k], k, v)
     try:
         yield
     finally:
         for k, v in saved.items():
-            setattr(kernels, k, v)
+            setattr(homes[k], k, v)
 
 
 def forced_layout(layout):
