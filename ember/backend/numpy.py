@@ -8,6 +8,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from . import threads
 from .threads import split
 
 _erf = np.frompyfunc(math.erf, 1, 1)
@@ -315,6 +316,8 @@ def _adjoint_geometry(g):
 
 
 def _cl_input_grad(gy, w, shape, g):
+    """conv_input_grad (ungrouped), channels-last: for a stride-1 conv, the correlation of gy
+    with the flipped kernel (no col2im); else the columns' gradient added back (col2im)."""
     N, Co = gy.shape[:2]
     C = shape[1]
     adjoint = _adjoint_geometry(g)
@@ -336,6 +339,7 @@ def _cl_input_grad(gy, w, shape, g):
 
 
 def _cl_weight_grad(x, gy, wshape, g):
+    """conv_weight_grad (ungrouped), channels-last: gy's rows times the columns."""
     Co = gy.shape[1]
     gw = _moved(gy, 1, -1).reshape(-1, Co).T @ _cl_columns(x, g)
     return _moved(gw.reshape((Co,) + g.K + (wshape[1],)), -1, 1)
@@ -343,6 +347,7 @@ def _cl_weight_grad(x, gy, wshape, g):
 
 # -- the kernels
 def _layout(kernel, x_shape, g, co, groups):
+    """conv_layout for an input of x_shape in geometry g."""
     return conv_layout(kernel, x_shape[0], x_shape[1], _prod(g.K), _prod(g.O), co, groups)
 
 
@@ -457,7 +462,7 @@ def batch_norm_backward(g, x, mean, invstd, weight, training):
 # -- activations -----------------------------------------------------------------------------
 def relu(x):
     """max(x, 0) in x's dtype, a half of a large batch on each of two threads."""
-    if x.ndim == 0:
+    if x.nbytes < threads.SPLIT_BYTES or x.ndim == 0:
         return np.maximum(x, 0, dtype=x.dtype)
     out = np.empty_like(x)
     split(lambda lo, hi: np.maximum(x[lo:hi], 0, out=out[lo:hi], dtype=x.dtype), len(x),
@@ -468,7 +473,7 @@ def relu(x):
 def threshold_backward(g, x, threshold):
     """g where x > threshold (or is nan), else 0: g times a mask (several times faster than
     np.where on an unpredictable condition)."""
-    if g.shape != x.shape or x.ndim == 0:
+    if x.nbytes < threads.SPLIT_BYTES or g.shape != x.shape or x.ndim == 0:
         return g * ~(x <= threshold)
     out = np.empty(g.shape, g.dtype)
 
