@@ -60,12 +60,15 @@ def typename(obj):
 
 
 def set_num_threads(n):
-    """Accepted for compatibility; NumPy's BLAS picks its own thread count."""
+    """Threads of ember's NumPy kernels (they split big batches in two halves, so 1 or 2);
+    NumPy's BLAS keeps its own thread count."""
+    from .backend import threads
+    threads.set_count(n)
 
 
 def get_num_threads():
-    import os
-    return os.cpu_count() or 1
+    from .backend import threads
+    return threads.REQUESTED
 
 
 from . import serialization  # noqa: E402

@@ -7,9 +7,20 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-THREADS = min(2, os.cpu_count() or 1)
+REQUESTED = os.cpu_count() or 1    # ember.get_num_threads()
+MAX_THREADS = 2                     # a batch is split in two halves at most
+THREADS = min(MAX_THREADS, REQUESTED)
 SPLIT_BYTES = 1 << 20       # work touching this much memory is split
 _pool = []
+
+
+def set_count(n):
+    """ember.set_num_threads(n): torch's check; 1 turns the split off."""
+    global THREADS, REQUESTED
+    if n <= 0:
+        raise RuntimeError("set_num_threads expects a positive integer")
+    REQUESTED, THREADS = n, min(n, MAX_THREADS)
+
 _inside = threading.local()         # set while a thread runs its half: no nested split
 
 

@@ -21,6 +21,7 @@ each kernel compiles once per dtype, on first use, and is cached on disk (`cache
 """
 import functools
 import os
+import threading
 
 # numba's OpenMP threads must sleep, not spin, between parallel loops: spinning, they take
 # the cores from OpenBLAS's threads in the GEMMs that follow (ResNet-18 step 4x slower). Set
@@ -80,17 +81,37 @@ def _direct(g, c, co):
     return all(s == 1 for s in g.s) and c * co <= _DIRECT_CHANNELS
 
 
+_local = threading.local()
+
+
+def _scratch(name, shape, dtype):
+    """An uninitialised array in this thread's buffer `name`, kept from call to call: glibc
+    hands large freed blocks back to the system, and a fresh array then takes a page fault
+    per 4 KiB it touches, which costs as much as the copy that fills it (x5 for the padding
+    of LeNet's second conv)."""
+    nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    buf = getattr(_local, name, None)
+    if buf is None or buf.size < nbytes:
+        buf = np.empty(nbytes, np.uint8)
+        setattr(_local, name, buf)
+    return buf[:nbytes].view(dtype).reshape(shape)
+
+
 def _channels_last(a):
-    """(N, C, H, W) as a contiguous (N, H, W * C)."""
+    """(N, C, H, W) as a contiguous (N, H, W * C), in scratch."""
     n, c, h, w = a.shape
-    return np.ascontiguousarray(a.transpose(0, 2, 3, 1)).reshape(n, h, w * c)
+    out = _scratch("channels_last", (n, h, w, c), a.dtype)
+    out[:] = a.transpose(0, 2, 3, 1)
+    return out.reshape(n, h, w * c)
 
 
 def _grad_columns(gy, n0, n1):
-    """gy[n0:n1] (N, Co, *O) as (Co, N * Q): one column per output position of the block."""
+    """gy[n0:n1] (N, Co, *O) as (Co, N * Q), one column per output position of the block, in
+    scratch."""
     co = gy.shape[1]
-    return np.ascontiguousarray(gy[n0:n1].reshape(n1 - n0, co, -1).transpose(1, 0, 2)
-                                ).reshape(co, -1)
+    out = _scratch("columns", (co, n1 - n0, gy[0, 0].size), gy.dtype)
+    out[:] = gy[n0:n1].reshape(n1 - n0, co, -1).transpose(1, 0, 2)
+    return out.reshape(co, -1)
 
 
 def _blocks(n, q, ck, itemsize):
@@ -122,7 +143,7 @@ def _padded(a, lo, hi):
     hp, wp = h + lo[0] + hi[0], w + lo[1] + hi[1]
     if (hp, wp) == (h, w):
         return a.reshape(-1), (h, w)
-    out = np.empty((n * c, hp, wp), a.dtype)
+    out = _scratch("padded", (n * c, hp, wp), a.dtype)
     _run(_pad, out.size, a.reshape(n * c, h, w), out, lo[0], lo[1])
     return out.reshape(-1), (hp, wp)
 
@@ -160,7 +181,7 @@ def _weight_matrix(w4, strides):
 def _rows(xt, n0, n1, c, g2, strides):
     """The im2row rows of samples n0..n1 of the channels-last xt."""
     (kh, kw), s, lo, _, d, (oh, ow), _ = g2
-    rows = np.empty(((n1 - n0) * oh * ow, kh * kw * c), xt.dtype)
+    rows = _scratch("rows", ((n1 - n0) * oh * ow, kh * kw * c), xt.dtype)
     _run(_im2row, rows.size, xt, n0, rows, c, *strides, kh, kw, *s, *lo, *d, oh, ow)
     return rows
 
@@ -181,8 +202,9 @@ def conv_forward(x, w, g, groups):
         strides = _strides(co, c, kh * kw, n * oh * ow)
         wr = _weight_matrix(w4, strides)
         for n0, n1 in _blocks(n, oh * ow, wr.shape[1], x.itemsize):
-            y[n0:n1] = (_rows(xt, n0, n1, c, g2, strides) @ wr.T).reshape(
-                n1 - n0, oh, ow, co).transpose(0, 3, 1, 2)
+            rows = _rows(xt, n0, n1, c, g2, strides)
+            prod = np.matmul(rows, wr.T, out=_scratch("product", (len(rows), co), x.dtype))
+            y[n0:n1] = prod.reshape(n1 - n0, oh, ow, co).transpose(0, 3, 1, 2)
     return y.reshape((n, co) + g.O)
 
 
@@ -205,9 +227,11 @@ def conv_input_grad(gy, w, shape, g, groups):
         return gx.reshape(shape)
     strides = _strides(co, c, kh * kw, n * oh * ow)
     wr = _weight_matrix(w4, strides)
-    gxt = np.empty((n, h, wd * c), gy.dtype)
+    gxt = _scratch("input_grad", (n, h, wd * c), gy.dtype)
     for n0, n1 in _blocks(n, oh * ow, wr.shape[1], gy.itemsize):
-        rows = _grad_columns(g4, n0, n1).T @ wr
+        cols = _grad_columns(g4, n0, n1)
+        rows = np.matmul(cols.T, wr, out=_scratch("rows", (cols.shape[1], wr.shape[1]),
+                                                  gy.dtype))
         _run(_row2im, rows.size, rows, n0, gxt, c, *strides, kh, kw, *s, *lo, *d, oh, ow)
     gx[:] = gxt.reshape(n, h, wd, c).transpose(0, 3, 1, 2)
     return gx.reshape(shape)
