@@ -18,6 +18,10 @@ Convolutions take one of two routes:
 Sums are reassociated (`fastmath` reassoc/contract only: nan and inf propagate as in torch), so
 results agree with torch to float rounding. Sizes are arguments, never compile-time constants:
 each kernel compiles once per dtype, on first use, and is cached on disk (`cache=True`).
+
+Threads: the kernels run on numba's threads (one per core), sleeping between kernels
+(OMP_WAIT_POLICY=PASSIVE unless set), a small kernel on the calling thread alone; a forked
+child uses the NumPy kernels. Scratch arrays (padded planes, rows) are kept per thread.
 """
 import functools
 import os

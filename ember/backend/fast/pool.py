@@ -1,4 +1,5 @@
-"""numba kernels of max pooling over (-inf padded) planes; see the package's docstring."""
+"""numba kernels of max pooling over (-inf padded) planes; see the package's docstring.
+Computed indices are cast to unsigned (`uintp`), as in conv.py, so that loops vectorise."""
 import numpy as np
 from numba import njit, prange, uintp
 
