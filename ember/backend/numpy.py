@@ -172,7 +172,7 @@ def conv_layout(kernel, n, c, k, o, co, groups):
     extended grid wastes little), the conv is grouped, a 1x1 conv is not tiny (it needs no
     columns per sample), or an input gradient has few channels (its channels-last GEMM is
     too narrow)."""
-    if groups > 1 or o > 32 * c or k == 1 and o > 16 or kernel == "input_grad" and c < 16:
+    if groups > 1 or o > 32 * c or k == 1 and o > 16 or c < 16:
         return "samples"
     return "channels_last"
 
