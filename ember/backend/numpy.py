@@ -140,13 +140,16 @@ def im2col(x, g):
     return _windows(x, g).reshape(x.shape[0], x.shape[1] * _prod(g.K), g.Q)
 
 
-def col2im(cols, shape, g):
-    """The adjoint of im2col: add the columns back into an input of `shape`, one strided
-    slice per kernel element."""
+def col2im(cols, shape, g, channel_major=False):
+    """The adjoint of im2col (or of _batch_columns when channel_major): add the columns back
+    into an input of `shape`, one strided slice per kernel element."""
     N, C = shape[:2]
     # cols viewed as (C, *K, N, Q): for each kernel element a (C, N, Q) block
-    cols = cols.reshape((N, C) + g.K + (g.Q,)).transpose(
-        (1,) + tuple(range(2, 2 + len(g.K))) + (0, 2 + len(g.K)))
+    if channel_major:
+        cols = cols.reshape((C,) + g.K + (N, g.Q))
+    else:
+        cols = cols.reshape((N, C) + g.K + (g.Q,)).transpose(
+            (1,) + tuple(range(2, 2 + len(g.K))) + (0, 2 + len(g.K)))
     if g.flat:
         plane = _prod(g.P)
         buf = np.zeros(N * C * plane + g.slack, cols.dtype)
@@ -171,7 +174,10 @@ def conv_layout(kernel, n, c, k, o, co, groups):
     large against its channels (the per-sample layout's flat runs are then faster and its
     extended grid wastes little), the conv is grouped, a 1x1 conv is not tiny (it needs no
     columns per sample), or an input gradient has few channels (its channels-last GEMM is
-    too narrow)."""
+    too narrow). Few channels with small per-sample GEMMs but a large batch (LeNet's second
+    conv at batch 64): one channel-major GEMM over the whole batch ("batch")."""
+    if groups == 1 and c < 16 and o * c * k < 1 << 15 and n * o * c * k * co >= 1 << 23:
+        return "batch"
     if groups > 1 or o > 32 * c or k == 1 and o > 16 or c < 16:
         return "samples"
     return "channels_last"
@@ -345,6 +351,38 @@ def _cl_weight_grad(x, gy, wshape, g):
     return _moved(gw.reshape((Co,) + g.K + (wshape[1],)), -1, 1)
 
 
+# -- the batch (channel-major) layout: one GEMM over the batch, ungrouped convs
+def _batch_columns(x, g):
+    """Columns of the whole batch, channel-major: (C * prod(K), N * Q), row (c, *k)."""
+    win = _windows(x, g)
+    k = len(g.K)
+    win = win.transpose((1,) + tuple(range(2, 2 + k)) + (0,) + tuple(range(2 + k, win.ndim)))
+    return win.reshape(x.shape[1] * _prod(g.K), x.shape[0] * g.Q)
+
+
+def _batch_grad_grid(gy, g):
+    """gy (N, Co, *O) as (Co, N * Q) on the columns' grid E (zeros off the true output)."""
+    N, Co = gy.shape[:2]
+    ge = np.zeros((Co, N) + g.E, gy.dtype)
+    ge[g.crop_out] = gy.transpose((1, 0) + tuple(range(2, gy.ndim)))
+    return ge.reshape(Co, N * g.Q)
+
+
+def _batch_forward(x, w, g):
+    N, Co = x.shape[0], w.shape[0]
+    y = (w.reshape(Co, -1) @ _batch_columns(x, g)).reshape((Co, N) + g.E)
+    return np.ascontiguousarray(y[g.crop_out].transpose((1, 0) + tuple(range(2, y.ndim))))
+
+
+def _batch_input_grad(gy, w, shape, g):
+    cols = w.reshape(w.shape[0], -1).T @ _batch_grad_grid(gy, g)
+    return col2im(cols, shape, g, channel_major=True)
+
+
+def _batch_weight_grad(x, gy, wshape, g):
+    return (_batch_grad_grid(gy, g) @ _batch_columns(x, g).T).reshape(wshape)
+
+
 # -- the kernels
 def _layout(kernel, x_shape, g, co, groups):
     """conv_layout for an input of x_shape in geometry g."""
@@ -353,21 +391,30 @@ def _layout(kernel, x_shape, g, co, groups):
 
 def conv_forward(x, w, g, groups):
     """Cross-correlation of x (N, C, *S) with w (Co, C/groups, *K): (N, Co, *O)."""
-    if _layout("forward", x.shape, g, w.shape[0], groups) == "channels_last":
+    layout = _layout("forward", x.shape, g, w.shape[0], groups)
+    if layout == "batch":
+        return _batch_forward(x, w, g)
+    if layout == "channels_last":
         return _cl_forward(x, _cl_weight(w).T, g)
     return _samples_forward(x, w, g, groups)
 
 
 def conv_input_grad(gy, w, shape, g, groups):
     """Gradient of conv_forward with respect to x (of `shape`); also the transposed conv."""
-    if _layout("input_grad", shape, g, w.shape[0], groups) == "channels_last":
+    layout = _layout("input_grad", shape, g, w.shape[0], groups)
+    if layout == "batch":
+        return _batch_input_grad(gy, w, shape, g)
+    if layout == "channels_last":
         return _cl_input_grad(gy, w, shape, g)
     return _samples_input_grad(gy, w, shape, g, groups)
 
 
 def conv_weight_grad(x, gy, wshape, g, groups):
     """Gradient of conv_forward with respect to w (of `wshape`)."""
-    if _layout("weight_grad", x.shape, g, wshape[0], groups) == "channels_last":
+    layout = _layout("weight_grad", x.shape, g, wshape[0], groups)
+    if layout == "batch":
+        return _batch_weight_grad(x, gy, wshape, g)
+    if layout == "channels_last":
         return _cl_weight_grad(x, gy, wshape, g)
     return _samples_weight_grad(x, gy, wshape, g, groups)
 

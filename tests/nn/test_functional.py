@@ -51,7 +51,7 @@ def conv_layout(layout):
         kernels.conv_layout = saved
 
 
-LAYOUTS = ["samples", "channels_last"]
+LAYOUTS = ["samples", "channels_last", "batch"]
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)

@@ -39,7 +39,7 @@ RESNET_CONVS = [  # n, c, hw, co, k, stride, padding, dilation
 
 
 @pytest.mark.parametrize("threads", THREADED, ids=["one", "split", "split_gemm_here"])
-@pytest.mark.parametrize("layout", ["samples", "channels_last", None])
+@pytest.mark.parametrize("layout", ["samples", "channels_last", "batch", None])
 @pytest.mark.parametrize("shape", RESNET_CONVS, ids=str)
 def test_conv_paths(threads, layout, shape):
     n, c, hw, co, k, stride, padding, dilation = shape
@@ -50,7 +50,7 @@ def test_conv_paths(threads, layout, shape):
 
 
 @pytest.mark.parametrize("threads", THREADED[:2], ids=["one", "split"])
-@pytest.mark.parametrize("layout", ["samples", "channels_last"])
+@pytest.mark.parametrize("layout", ["samples", "channels_last", "batch"])
 def test_conv_transpose_paths(threads, layout):
     with patched(**threads, conv_layout=forced_layout(layout)):
         run("conv_transpose2d", G(rnd(3, 8, 5, 5)), G(rnd(8, 4, 3, 3)), G(rnd(4)), 2, 1, 1,
