@@ -10,6 +10,7 @@ import importlib.util
 import os
 
 from . import numpy as _reference
+from .heap import keep_freed_memory
 
 # the kernels backend/fast/ provides, with the signatures of backend/numpy.py
 FAST_KERNELS = ("conv_forward", "conv_input_grad", "conv_weight_grad", "max_pool",
@@ -58,3 +59,4 @@ def _on_first_call(name):
 
 
 use_fast(os.environ.get("EMBER_FAST", "1") != "0")
+keep_freed_memory()
