@@ -41,7 +41,7 @@ from .pool import _max_pool, _max_pool_backward, _max_pool_backward_2x2  # noqa:
 
 _ROWS_BYTES = 1 << 23           # im2row buffer per block of samples (8 MiB)
 _DIRECT_CHANNELS = 1024         # the direct route up to C * Co of this (LeNet: 18 and 96)
-_SERIAL_NS = 100_000 # kernels estimated shorter than this run on one thread
+_SERIAL_NS = 100_000         # kernels estimated shorter than this run on one thread
 
 
 # -- what is covered -------------------------------------------------------------------------
