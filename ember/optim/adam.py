@@ -3,8 +3,8 @@ decoupled weight decay (as in torch 2.x, where AdamW subclasses Adam)."""
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import (Optimizer, _check, _check_betas, _check_lr, _grad,
-                        _next_step, _real, _scalar_state, _to_scalar, _zeros_state)
+from .optimizer import (Optimizer, _adam_moments, _check, _check_betas, _check_lr, _next_step,
+                        _real, _scalar_state, _to_scalar, _zeros_state)
 
 __all__ = ["Adam", "AdamW"]
 
@@ -54,15 +54,8 @@ class Adam(Optimizer):
         decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
         for p, state in self._with_grads(group):
             step = _next_step(state)
-            x = _real(p._data)
-            if weight_decay and decoupled:
-                x *= 1 - lr * weight_decay
-            g = _grad(x, _real(p.grad._data), 0 if decoupled else weight_decay, maximize)
-            m = _real(state["exp_avg"]._data)
-            v = _real(state["exp_avg_sq"]._data)
-            m += (1 - beta1) * (g - m)
-            v *= beta2
-            v += (1 - beta2) * g * g
+            x, g, m, v = _adam_moments(p, state, lr, beta1, beta2, weight_decay, decoupled,
+                                       maximize)
             if amsgrad:
                 v_max = _real(state["max_exp_avg_sq"]._data)
                 np.maximum(v_max, v, out=v_max)

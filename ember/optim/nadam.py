@@ -1,7 +1,7 @@
 """NAdam, Adam with Nesterov momentum (torch.optim.NAdam)."""
 import numpy as np
 
-from .optimizer import (Optimizer, _check, _check_betas, _check_lr, _grad, _next_step, _real,
+from .optimizer import (Optimizer, _adam_moments, _check, _check_betas, _check_lr, _next_step,
                         _scalar_state, _to_scalar, _zeros_state)
 
 __all__ = ["NAdam"]
@@ -43,20 +43,13 @@ class NAdam(Optimizer):
         decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
         for p, state in self._with_grads(group):
             step = _next_step(state)
-            x = _real(p._data)
-            if weight_decay and decoupled:
-                x *= 1 - lr * weight_decay
-            g = _grad(x, _real(p.grad._data), 0 if decoupled else weight_decay, maximize)
+            x, g, m, v = _adam_moments(p, state, lr, beta1, beta2, weight_decay, decoupled,
+                                       maximize)
             mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
             mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
             product = state["mu_product"]._data
             product *= mu
             product = float(product)
-            m = _real(state["exp_avg"]._data)
-            v = _real(state["exp_avg_sq"]._data)
-            m += (1 - beta1) * (g - m)
-            v *= beta2
-            v += (1 - beta2) * g * g
             # sqrt(v/c2) + eps == (sqrt(v) + eps*sqrt(c2)) / sqrt(c2)
             root_c2 = (1 - beta2 ** step) ** 0.5
             denom = np.sqrt(v)

@@ -407,6 +407,22 @@ def _grad(x, g, weight_decay, maximize):
     return g
 
 
+def _adam_moments(p, state, lr, beta1, beta2, weight_decay, decoupled, maximize):
+    """The Adam family's common start of a step, in place: decoupled (AdamW) or L2 weight
+    decay, then the moving averages m, v of the gradient and of its square. Returns the
+    parameter's array x, the gradient used g, and m, v."""
+    x = _real(p._data)
+    if weight_decay and decoupled:
+        x *= 1 - lr * weight_decay
+    g = _grad(x, _real(p.grad._data), 0 if decoupled else weight_decay, maximize)
+    m = _real(state["exp_avg"]._data)
+    v = _real(state["exp_avg_sq"]._data)
+    m += (1 - beta1) * (g - m)
+    v *= beta2
+    v += (1 - beta2) * g * g
+    return x, g, m, v
+
+
 def _closure_loss(closure):
     """The closure's loss, evaluated with grad enabled (None without a closure)."""
     if closure is None:

@@ -1,7 +1,7 @@
 """RAdam, Adam with a rectified adaptive learning rate (torch.optim.RAdam)."""
 import numpy as np
 
-from .optimizer import (Optimizer, _check, _check_betas, _check_lr, _grad, _next_step, _real,
+from .optimizer import (Optimizer, _adam_moments, _check, _check_betas, _check_lr, _next_step,
                         _scalar_state, _to_scalar, _zeros_state)
 
 __all__ = ["RAdam"]
@@ -42,15 +42,8 @@ class RAdam(Optimizer):
         rho_inf = 2 / (1 - beta2) - 1
         for p, state in self._with_grads(group):
             step = _next_step(state)
-            x = _real(p._data)
-            if weight_decay and decoupled:
-                x *= 1 - lr * weight_decay
-            g = _grad(x, _real(p.grad._data), 0 if decoupled else weight_decay, maximize)
-            m = _real(state["exp_avg"]._data)
-            v = _real(state["exp_avg_sq"]._data)
-            m += (1 - beta1) * (g - m)
-            v *= beta2
-            v += (1 - beta2) * g * g
+            x, g, m, v = _adam_moments(p, state, lr, beta1, beta2, weight_decay, decoupled,
+                                       maximize)
             c1, c2 = 1 - beta1 ** step, 1 - beta2 ** step
             rho_t = rho_inf - 2 * step * (beta2 ** step) / c2
             if rho_t > 5.0:
