@@ -21,13 +21,19 @@ def pytest_generate_tests(metafunc):
         paths = tuple(p for p in paths if p != "numba")
     if paths:
         metafunc.fixturenames.append("kernel_path")
-        metafunc.parametrize("kernel_path", paths, indirect=True)
+        metafunc.parametrize("kernel_path", paths)
 
 
-@pytest.fixture
-def kernel_path(request):
-    """Runs the test on the NumPy ("numpy") or numba ("numba") kernels, then restores."""
+@pytest.fixture(autouse=True)
+def _kernel_path(request):
+    """Runs a test parametrised with kernel_path on the NumPy ("numpy") or numba ("numba")
+    kernels, then restores the switch."""
+    callspec = getattr(request.node, "callspec", None)
+    path = callspec.params.get("kernel_path") if callspec else None
+    if path is None:
+        yield
+        return
     enabled = backend.fast_enabled()
-    backend.use_fast(request.param == "numba")
-    yield request.param
+    backend.use_fast(path == "numba")
+    yield
     backend.use_fast(enabled)

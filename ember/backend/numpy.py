@@ -567,7 +567,8 @@ def _stacked_planes(a):
 
 
 def max_pool_backward(xp, out, gy, g):
-    """Each output's gradient routed to the first maximum of its window, on the padded grid:
+    """Each output's gradient routed to the first maximum of its window (the last nan of a nan
+    window, as torch), on the padded grid:
     the part of gy not yet routed goes to every kernel element that holds the maximum, in
     scan order (masks multiply: np.where / masked ufuncs with random masks are several times
     slower)."""
@@ -586,6 +587,13 @@ def max_pool_backward(xp, out, gy, g):
                 dest[window] += routed
             if k < last:
                 rest = rest - routed if k == 0 else np.subtract(rest, routed, out=rest)
+        if has_nan:         # a nan window's gradient goes to its last nan, as torch's does
+            rest = gs[p0:p1] * np.isnan(top)
+            for _, _, window in reversed(g.elements):
+                routed = rest * np.isnan(part[window])
+                dest[window] += routed
+                rest = rest - routed
+    has_nan = out.dtype.kind == "f" and bool(np.isnan(out).any())
     _by_planes(route, xp)
     return gp
 

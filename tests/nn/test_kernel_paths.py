@@ -4,6 +4,7 @@ threads (forced here on small arrays), GEMMs on the worker thread or this one, o
 shapes (strided, 1x1, padded 3x3, wide late layers); batch norm and max pooling likewise."""
 import contextlib
 
+import numpy as np
 import pytest
 
 from ember.backend import numpy as kernels, threads
@@ -75,3 +76,11 @@ def test_max_pool_paths(threads):
         run("max_pool2d", G(rnd(4, 3, 8, 8)), 2, 2)
         run("max_pool2d", G(rnd(3, 2, 9, 8)), 3, 2, 1, 2, True)
         run("max_pool2d", G(rnd(2, 2, 7, 7)), 3, 1, 1)
+
+
+@pytest.mark.parametrize("kernel, stride", [(2, 2), (3, 1)], ids=["disjoint", "overlapping"])
+def test_max_pool_nan_windows(kernel, stride):
+    """A window holding nan: nan out, its gradient to the window's last nan (torch's index)."""
+    x = rnd(2, 3, 6, 6)
+    x[0, 0, 1, 1] = x[0, 0, 1, 2] = x[1, 2, 4, 5] = np.nan
+    run("max_pool2d", G(x), kernel, stride)
