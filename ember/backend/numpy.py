@@ -556,8 +556,8 @@ def _by_planes(work, a, target=1 << 20):
     """Run work(p0, p1) over the planes 0..N*C of a (N, C, ..), in blocks of about `target`
     bytes of a, half of them on each of two threads: every pass over a block's windows then
     hits the cache (on large images, passes over whole strided arrays are 2x slower)."""
-    step = max(1, target // max(_prod(a.shape[2:]) * a.itemsize, 1))
-    split(lambda lo, hi: [work(p, min(p + step, hi)) for p in range(lo, hi, step)],
+    plane_bytes = _prod(a.shape[2:]) * a.itemsize
+    split(lambda lo, hi: [work(*b) for b in _blocks(lo, hi, plane_bytes, target)],
           a.shape[0] * a.shape[1], a.nbytes)
 
 

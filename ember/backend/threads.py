@@ -12,6 +12,7 @@ MAX_THREADS = 2                     # a batch is split in two halves at most
 THREADS = min(MAX_THREADS, REQUESTED)
 SPLIT_BYTES = 1 << 20       # work touching this much memory is split
 _pool = []
+_inside = threading.local()         # set while a thread runs its half: no nested split
 
 
 def set_count(n):
@@ -20,8 +21,6 @@ def set_count(n):
     if n <= 0:
         raise RuntimeError("set_num_threads expects a positive integer")
     REQUESTED, THREADS = n, min(n, MAX_THREADS)
-
-_inside = threading.local()         # set while a thread runs its half: no nested split
 
 
 def split(work, n, nbytes):

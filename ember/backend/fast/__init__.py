@@ -120,8 +120,7 @@ def _grad_columns(gy, n0, n1):
 
 def _blocks(n, q, ck, itemsize):
     """Sample ranges whose im2row rows take about _ROWS_BYTES."""
-    step = max(1, _ROWS_BYTES // max(1, q * ck * itemsize))
-    return [(s, min(s + step, n)) for s in range(0, n, step)]
+    return _reference._blocks(0, n, q * ck * itemsize, _ROWS_BYTES)
 
 
 # -- the kernels of backend/numpy.py ---------------------------------------------------------
